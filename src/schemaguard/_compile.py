@@ -1,0 +1,391 @@
+"""OpenAPI schemas to JSON Schema that jsonschema-rs runs, one normalized copy per context.
+
+A ``Compiler`` belongs to one spec, one dialect and one context (request, response or none).
+It rewrites each schema it reaches once (memoized by its location in the spec) and stores it
+under ``#/$defs/<id>`` of a single in-memory resource, with every ``$ref`` pointing there. A
+validator is built from a registry holding only the definitions its schema can reach, so
+compiling one operation of a 1,000-operation spec costs what that operation uses.
+
+What the rewrite does (the OAS rules in front of the engine):
+
+* OAS 3.0 is compiled as draft 4 (its base, so ``1.0`` is not an integer and boolean
+  ``exclusiveMinimum`` keeps its meaning); ``nullable: true`` adds ``null`` to ``type`` only
+  where ``type`` is given (OAS 3.0.3 §4.7.24.1 as clarified in 3.0.3); ``$ref`` siblings are
+  dropped (§4.7.25). OAS 3.1 is compiled as JSON Schema 2020-12 with siblings kept.
+* ``format: int32`` / ``int64`` become bounds (so they also hold for numbers, which JSON Schema
+  formats never check); other OAS formats are asserted by format checkers.
+* In the request context a ``readOnly`` property may not be sent and is not required; in the
+  response context the same holds for ``writeOnly`` (OAS 3.0.3 §4.7.24.1, 3.1 JSON Schema
+  Validation §9.4).
+* A discriminator over ``oneOf``/``anyOf`` becomes a selector: each branch is guarded by the
+  discriminator values that name it, so exactly the selected branch decides validity and its
+  errors are the ones reported; an unmapped value fails (OAS 3.1.0 §4.8.25).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import jsonschema_rs
+
+from ._formats import FORMAT_CHECKERS, INTEGER_BOUNDS
+from ._keywords import OAS30_KEYWORDS, SCHEMA, SCHEMA_LIST, SCHEMA_MAP, Dialect
+from ._regex import PATTERN_OPTIONS, translate
+from ._source import join_pointer, split_pointer
+from ._spec import Spec
+from ._walk import mapping_ref
+
+Context = Literal["request", "response"]
+RESOURCE = "urn:schemaguard:compiled"
+FRAGMENT = "urn:schemaguard:fragment"
+_DRAFT_VALIDATORS: dict[int, type[jsonschema_rs.Validator]] = {
+    4: jsonschema_rs.Draft4Validator,
+    2020: jsonschema_rs.Draft202012Validator,
+}
+# Annotations and OAS-only keywords that have no validation meaning for the engine.
+_DROPPED = frozenset({
+    "description", "title", "example", "examples", "xml", "externalDocs", "deprecated",
+    "default", "nullable", "discriminator", "readOnly", "writeOnly", "$schema", "$id",
+    "$anchor", "$comment", "$dynamicAnchor", "contentMediaType", "contentEncoding",
+})
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """How to report an engine error raised by a keyword that the rewrite introduced."""
+
+    keyword: str
+    message: str
+    schema_pointer: str
+
+
+@dataclass(frozen=True, slots=True)
+class Selector:
+    """A discriminator compiled into guarded branches."""
+
+    property: str
+    branches: dict[str, int]  # discriminator value -> index of its guarded branch
+
+
+@dataclass(slots=True)
+class _Definition:
+    origin: Key  # where the source schema is (uri, pointer); uri FRAGMENT for user schemas
+    schema: Any = None
+    refs: set[str] = field(default_factory=set)
+
+
+class Compiler:
+    """Normalizes and compiles schemas of one spec for one dialect and context."""
+
+    def __init__(
+        self,
+        spec: Spec | None,
+        dialect: Dialect,
+        context: Context | None,
+    ) -> None:
+        self.spec = spec
+        self.dialect = dialect
+        self.context = context
+        self.oas = dialect in ("oas30", "oas31")
+        self.draft = 4 if dialect in ("draft4", "oas30") else 2020
+        self.container = "definitions" if self.draft == 4 else "$defs"
+        self.notes: dict[str, Note] = {}
+        self.selectors: dict[str, Selector] = {}
+        self._defs: dict[str, _Definition] = {}
+        self._ids: dict[Key, str] = {}
+        self._pending: list[tuple[str, Any]] = []
+        self._lock = threading.Lock()
+        self._fragments = 0
+
+    # -- public to the package -------------------------------------------------------------
+
+    def build(
+        self,
+        schema: Any,
+        formats: dict[str, Callable[[str], bool]] | None,
+        origin: Key | None = None,
+    ) -> tuple[jsonschema_rs.Validator, str]:
+        """A validator for ``schema`` (found at ``origin`` in the spec, if given) and its id."""
+        with self._lock:
+            if origin is None:
+                self._fragments += 1
+                origin = (FRAGMENT, f"/{self._fragments}")
+                root = self._define(origin, schema, memo=False)
+            else:
+                root = self._define(origin, schema, memo=True)
+            self._drain()
+            reachable = self._reachable(root)
+        options: dict[str, Any] = {
+            "formats": {**FORMAT_CHECKERS[self.dialect], **(formats or {})},
+            "validate_formats": self.oas or bool(formats),
+            "pattern_options": PATTERN_OPTIONS,
+            "offline": True,
+        }
+        cls = _DRAFT_VALIDATORS[self.draft]
+        if self.spec is None and not self.oas:
+            # A plain JSON Schema on its own: the engine resolves its internal refs itself.
+            return cls(reachable[root], **options), root
+        resource = {self.container: reachable}
+        registry = jsonschema_rs.Registry([(RESOURCE, resource)], draft=self._engine_draft())
+        return cls({"$ref": self.ref(root)}, registry=registry, **options), root
+
+    def ref(self, def_id: str) -> str:
+        return f"{RESOURCE}#/{self.container}/{def_id}"
+
+    def origin(self, location: str) -> tuple[Key, str] | None:
+        """The source (uri, pointer) and keyword path of an engine keyword location."""
+        _, _, fragment = location.partition("#")
+        tokens = split_pointer(fragment)
+        if len(tokens) < 2 or tokens[0] != self.container:
+            return None
+        definition = self._defs.get(tokens[1])
+        if definition is None:
+            return None
+        return definition.origin, join_pointer("", *tokens[2:])
+
+    def display(self, key: Key, rest: str) -> str:
+        uri, pointer = key
+        if uri == FRAGMENT or self.spec is None:
+            # User schemas: pointers are relative to the schema given (drop the fragment id).
+            return join_pointer("", *split_pointer(pointer)[1:]) + rest
+        return self.spec.display(uri, pointer + rest)
+
+    # -- definitions -----------------------------------------------------------------------
+
+    def _engine_draft(self) -> int:
+        return jsonschema_rs.Draft4 if self.draft == 4 else jsonschema_rs.Draft202012
+
+    def _define(self, origin: Key, schema: Any, *, memo: bool) -> str:
+        if memo and origin in self._ids:
+            return self._ids[origin]
+        def_id = str(len(self._defs))
+        self._defs[def_id] = _Definition(origin)
+        if memo:
+            self._ids[origin] = def_id
+        self._pending.append((def_id, schema))
+        return def_id
+
+    def _drain(self) -> None:
+        while self._pending:
+            def_id, schema = self._pending.pop()
+            definition = self._defs[def_id]
+            uri, pointer = definition.origin
+            definition.schema = self._schema(schema, uri, pointer, def_id, "", definition.refs)
+
+    def _reachable(self, root: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        stack = [root]
+        while stack:
+            def_id = stack.pop()
+            if def_id in out:
+                continue
+            definition = self._defs[def_id]
+            out[def_id] = definition.schema
+            stack.extend(definition.refs)
+        return out
+
+    def _resolve(self, ref: Any, uri: str, pointer: str, refs: set[str]) -> str:
+        """Define the target of ``ref`` and return its id."""
+        base = self.spec.uri if uri == FRAGMENT and self.spec is not None else uri
+        if self.spec is None:
+            raise _unresolvable(ref)
+        target_uri, target_pointer, target = self.spec.resolve(ref, base, pointer)
+        def_id = self._define((target_uri, target_pointer), target, memo=True)
+        refs.add(def_id)
+        return def_id
+
+    # -- the rewrite -----------------------------------------------------------------------
+
+    def _schema(
+        self, node: Any, uri: str, pointer: str, def_id: str, path: str, refs: set[str]
+    ) -> Any:
+        """The normalized form of ``node`` (at ``path`` inside definition ``def_id``)."""
+        if isinstance(node, bool):
+            return node if self.draft != 4 or node else {"not": {}}
+        if not isinstance(node, dict):  # refused at load time for specs
+            return node
+        if not self.oas:
+            return self._plain(node, uri, pointer, def_id, path, refs)
+        out: dict[str, Any] = {}
+        if "$ref" in node:
+            out["$ref"] = self.ref(self._resolve(node["$ref"], uri, join_pointer(pointer, "$ref"),
+                                                 refs))
+            if self.dialect == "oas30":
+                return out  # OAS 3.0.3 §4.7.25: siblings of $ref are ignored
+        for key, value in node.items():
+            if key in _DROPPED or key.startswith("x-") or key == "$ref":
+                continue
+            if self.dialect == "oas30" and key not in OAS30_KEYWORDS:
+                continue
+            out[key] = self._keyword(key, value, uri, pointer, def_id, path, refs)
+        if self.dialect == "oas30" and node.get("nullable") is True and "type" in node:
+            types = node["type"] if isinstance(node["type"], list) else [node["type"]]
+            out["type"] = [*types, "null"] if "null" not in types else types
+        fmt = node.get("format")
+        if fmt in INTEGER_BOUNDS:
+            self._integer_bounds(out, fmt, def_id, path, pointer)
+        if self.context is not None and isinstance(node.get("properties"), dict):
+            self._hide_properties(node, out, uri, pointer, def_id, path)
+        if isinstance(node.get("discriminator"), dict):
+            self._discriminate(node, out, uri, pointer, def_id, path, refs)
+        return out
+
+    def _keyword(
+        self, key: str, value: Any, uri: str, pointer: str, def_id: str, path: str,
+        refs: set[str],
+    ) -> Any:
+        at = join_pointer(pointer, key)
+        sub = join_pointer(path, key)
+        if key in SCHEMA and not isinstance(value, list):
+            return self._schema(value, uri, at, def_id, sub, refs)
+        if key in SCHEMA_MAP and isinstance(value, dict):
+            names = (translate(k) for k in value) if key == "patternProperties" else iter(value)
+            return {
+                new: self._schema(v, uri, join_pointer(at, k), def_id, join_pointer(sub, k), refs)
+                for new, (k, v) in zip(names, value.items())
+            }
+        if (key in SCHEMA_LIST or key == "items") and isinstance(value, list):
+            return [
+                self._schema(v, uri, join_pointer(at, i), def_id, join_pointer(sub, i), refs)
+                for i, v in enumerate(value)
+            ]
+        if key == "dependencies" and isinstance(value, dict):
+            return {
+                k: v if isinstance(v, list)
+                else self._schema(v, uri, join_pointer(at, k), def_id, join_pointer(sub, k), refs)
+                for k, v in value.items()
+            }
+        if key == "pattern" and isinstance(value, str):
+            return translate(value)
+        return value
+
+    def _plain(
+        self, node: dict[str, Any], uri: str, pointer: str, def_id: str, path: str,
+        refs: set[str],
+    ) -> dict[str, Any]:
+        # Plain JSON Schema dialects: only ECMA pattern spellings change; refs to the spec's
+        # components are followed, other refs are the engine's.
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and self.spec is not None:
+                out[key] = self.ref(self._resolve(value, uri, join_pointer(pointer, key), refs))
+            else:
+                out[key] = self._keyword(key, value, uri, pointer, def_id, path, refs)
+        return out
+
+    def _integer_bounds(
+        self, out: dict[str, Any], fmt: str, def_id: str, path: str, pointer: str
+    ) -> None:
+        low, high = INTEGER_BOUNDS[fmt]
+        all_of = list(out.get("allOf", []))
+        index = len(all_of)
+        all_of.append({"minimum": low, "maximum": high})
+        out["allOf"] = all_of
+        schema_pointer = join_pointer(pointer, "format")
+        note = Note("format", f"expected an {fmt} integer ({low} to {high})", schema_pointer)
+        for bound in ("minimum", "maximum"):
+            self.notes[self._location(def_id, join_pointer(path, "allOf", index, bound))] = note
+
+    def _hide_properties(
+        self, node: dict[str, Any], out: dict[str, Any], uri: str, pointer: str, def_id: str,
+        path: str,
+    ) -> None:
+        flag = "readOnly" if self.context == "request" else "writeOnly"
+        hidden = [name for name, sub in node["properties"].items()
+                  if self._flagged(sub, uri, join_pointer(pointer, "properties", name), flag)]
+        if not hidden:
+            return
+        where = "a request" if self.context == "request" else "a response"
+        properties = dict(out["properties"])
+        for name in hidden:
+            properties[name] = {"not": {}} if self.draft == 4 else False
+            at = join_pointer(path, "properties", name)
+            note = Note(flag, f"{flag} property must not appear in {where}",
+                        join_pointer(pointer, "properties", name, flag))
+            self.notes[self._location(def_id, at)] = note
+            self.notes[self._location(def_id, join_pointer(at, "not"))] = note
+        out["properties"] = properties
+        if isinstance(out.get("required"), list):
+            out["required"] = [r for r in out["required"] if r not in hidden]
+
+    def _flagged(self, schema: Any, uri: str, pointer: str, flag: str) -> bool:
+        for _ in range(16):  # follow a short $ref chain; the walker refused cycles
+            if not isinstance(schema, dict):
+                return False
+            if schema.get(flag) is True:
+                return True
+            if "$ref" not in schema or self.spec is None:
+                return False
+            base = self.spec.uri if uri == FRAGMENT else uri
+            uri, pointer, schema = self.spec.resolve(schema["$ref"], base,
+                                                     join_pointer(pointer, "$ref"))
+        return False
+
+    def _discriminate(
+        self, node: dict[str, Any], out: dict[str, Any], uri: str, pointer: str, def_id: str,
+        path: str, refs: set[str],
+    ) -> None:
+        keyword = "oneOf" if "oneOf" in node else "anyOf" if "anyOf" in node else None
+        if keyword is None or self.spec is None:
+            return  # allOf-style inheritance: the discriminator is an annotation here
+        branches = node[keyword]
+        if not all(isinstance(b, dict) and isinstance(b.get("$ref"), str) for b in branches):
+            return  # inline branches cannot be named by a discriminator value
+        prop = node["discriminator"]["propertyName"]
+        base = self.spec.uri if uri == FRAGMENT else uri
+        at = join_pointer(pointer, "discriminator", "mapping")
+        targets: dict[str, list[str]] = {}  # target def id -> values naming it
+        for value, target in node["discriminator"].get("mapping", {}).items():
+            def_id_t = self._resolve(mapping_ref(self.spec, target), base,
+                                     join_pointer(at, value), refs)
+            targets.setdefault(def_id_t, []).append(value)
+        explicit = set(targets)
+        for i, branch in enumerate(branches):
+            target_id = self._resolve(branch["$ref"], uri,
+                                      join_pointer(pointer, keyword, i, "$ref"), refs)
+            tokens = split_pointer(self._defs[target_id].origin[1])
+            if target_id not in explicit and len(tokens) == 3 and tokens[:2] == [
+                "components", "schemas"
+            ]:
+                targets.setdefault(target_id, []).append(tokens[2])
+        guarded: list[Any] = []
+        selected: dict[str, int] = {}
+        for target_id, values in targets.items():
+            selected.update(dict.fromkeys(values, len(guarded)))
+            guarded.append({"allOf": [
+                {"properties": {prop: {"enum": values}}, "required": [prop]},
+                {"$ref": self.ref(target_id)},
+            ]})
+        out[keyword] = guarded
+        self.selectors[self._location(def_id, join_pointer(path, keyword))] = Selector(
+            prop, selected
+        )
+
+    def _location(self, def_id: str, path: str) -> str:
+        return f"{self.ref(def_id)}{path}"
+
+
+def _unresolvable(ref: Any) -> Exception:
+    from .errors import SpecError
+
+    return SpecError(f"cannot resolve `{ref}` without a spec (pass `spec=`)", pointer="")
+
+
+def compiler_for(spec: Spec | None, dialect: Dialect, context: Context | None) -> Compiler:
+    """The shared compiler of ``spec`` for (dialect, context), or a fresh one without a spec."""
+    if spec is None:
+        return Compiler(None, dialect, context)
+    key = (dialect, context)
+    compiler = spec.compilers.get(key)
+    if compiler is None:
+        with spec.lock:
+            compiler = spec.compilers.get(key)
+            if compiler is None:
+                compiler = Compiler(spec, dialect, context)
+                spec.compilers[key] = compiler
+    result: Compiler = compiler
+    return result

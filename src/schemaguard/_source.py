@@ -1,0 +1,291 @@
+"""Reading spec documents: bytes to plain data, safely, with source locations on demand.
+
+YAML is read with PyYAML's safe loader (the C one when present) and a YAML 1.2 core schema
+resolver: ``yes``/``no``/``on``/``off`` stay strings and dates stay strings, as OAS 3.0.3 §4.7.3
+recommends ("YAML version 1.2 ... tags MUST be limited to those allowed by the JSON Schema
+ruleset"). Mapping keys are always the source text (``200:`` is the key ``"200"``). Duplicate
+keys, unsafe tags, recursive aliases and alias expansion past a budget are errors.
+
+Locations are found only when an error needs one: the text is composed again into YAML nodes
+and walked by JSON pointer, so the happy path keeps no per-node bookkeeping.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import SpecError
+
+try:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+# Expanded node budget for documents that use YAML aliases (billion-laughs, bad-inputs S06).
+MAX_ALIAS_EXPANSION = 2_000_000
+_NESTING_LIMIT = 1_000
+
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """Safe loader with the YAML 1.2 core schema and duplicate-key detection."""
+
+    yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[str, Any]:
+        if not isinstance(node, yaml.MappingNode):  # pragma: no cover - PyYAML guarantees it
+            raise yaml.constructor.ConstructorError(None, None, "expected a mapping", node.start_mark)
+        self.flatten_mapping(node)
+        mapping: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "mapping keys must be plain scalars", key_node.start_mark
+                )
+            key = key_node.value
+            if key in mapping:
+                raise _DuplicateKey(key, key_node.start_mark)
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        text = str(self.construct_scalar(node))
+        if text.startswith("0o"):
+            return int(text[2:], 8)
+        if text.startswith("0x"):
+            return int(text[2:], 16)
+        return int(text, 10)
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
+        text = str(self.construct_scalar(node)).lower()
+        if text.endswith(".inf"):
+            return float("-inf") if text.startswith("-") else float("inf")
+        if text == ".nan":
+            return float("nan")
+        return float(text)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, mark: Any) -> None:
+        self.key = key
+        self.mark = mark
+
+
+for _tag, _pattern, _first in (
+    ("tag:yaml.org,2002:bool", _BOOL, "tTfF"),
+    ("tag:yaml.org,2002:int", _INT, "-+0123456789"),
+    ("tag:yaml.org,2002:float", _FLOAT, "-+0123456789."),
+    ("tag:yaml.org,2002:null", _NULL, ["~", "n", "N", ""]),
+):
+    _Loader.add_implicit_resolver(_tag, _pattern, list(_first))
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
+
+
+def _refuse(loader: _Loader, node: yaml.Node) -> Any:
+    raise yaml.constructor.ConstructorError(
+        None, None, "could not determine a constructor for the tag", node.start_mark
+    )
+
+
+# The YAML 1.1 timestamp, set, omap and binary tags are not JSON: refuse them when written out.
+for _tag in ("timestamp", "set", "omap", "pairs", "binary"):
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse)
+
+
+class Document:
+    """One parsed file (or mapping) of a spec."""
+
+    __slots__ = ("_nodes", "content", "file", "text", "uri")
+
+    def __init__(self, uri: str, content: Any, file: str | None = None, text: str | None = None):
+        self.uri = uri
+        self.content = content
+        self.file = file
+        self.text = text
+        self._nodes: Any = None
+
+    def error(self, message: str, pointer: str = "") -> SpecError:
+        """A SpecError located at ``pointer`` in this document."""
+        line, column = self.locate(pointer)
+        return SpecError(message, pointer=pointer, file=self.file, line=line, column=column)
+
+    def locate(self, pointer: str) -> tuple[int | None, int | None]:
+        """1-based line and column of the value at ``pointer`` (its key, for members)."""
+        if self.text is None:
+            return None, None
+        if self._nodes is None:
+            try:
+                self._nodes = yaml.compose(self.text, Loader=_Loader) or False
+            except (yaml.YAMLError, RecursionError):
+                self._nodes = False
+        node = self._nodes
+        if node is False:
+            return None, None
+        mark = node.start_mark
+        for token in split_pointer(pointer):
+            if isinstance(node, yaml.MappingNode):
+                for key_node, value_node in node.value:
+                    if key_node.value == token:
+                        mark, node = key_node.start_mark, value_node
+                        break
+                else:
+                    break
+            elif isinstance(node, yaml.SequenceNode) and token.isdigit():
+                index = int(token)
+                if index >= len(node.value):
+                    break
+                node = node.value[index]
+                mark = node.start_mark
+            else:
+                break
+        return mark.line + 1, mark.column + 1
+
+
+def escape_token(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def split_pointer(pointer: str) -> list[str]:
+    """The unescaped reference tokens of a JSON pointer (RFC 6901)."""
+    if not pointer:
+        return []
+    return [t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/")]
+
+
+def join_pointer(pointer: str, *tokens: str | int) -> str:
+    return pointer + "".join("/" + escape_token(str(t)) for t in tokens)
+
+
+def decode(raw: bytes, file: str | None) -> str:
+    """Bytes to text: UTF-8 (a BOM is dropped); anything else is a SpecError."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if b"\x00" in raw:
+        raise SpecError("the document is binary, not YAML or JSON text", file=file)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"the document is not UTF-8 text (byte {exc.start})", file=file) from None
+
+
+def parse(text: str, file: str | None = None, *, json_hint: bool = False) -> Any:
+    """YAML or JSON text to plain data, refusing what cannot be read safely."""
+    stripped = text.lstrip()
+    if not stripped:
+        raise SpecError("the document is empty", file=file)
+    if json_hint or stripped[0] in "{[":
+        try:
+            return json.loads(text, object_pairs_hook=_json_pairs, parse_constant=_json_constant)
+        except _DuplicateJsonKey as exc:
+            raise SpecError(f"duplicate key `{exc.args[0]}`", file=file) from None
+        except json.JSONDecodeError as exc:
+            if json_hint:
+                raise SpecError(
+                    f"invalid JSON: {exc.msg}", file=file, line=exc.lineno, column=exc.colno
+                ) from None
+        except (RecursionError, ValueError):
+            raise SpecError("the document is nested too deeply", file=file) from None
+    try:
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except _DuplicateKey as exc:
+        raise SpecError(
+            f"duplicate key `{exc.key}`",
+            file=file,
+            line=exc.mark.line + 1,
+            column=exc.mark.column + 1,
+        ) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = (exc.problem or "invalid YAML").split("\n")[0]
+        if "could not determine a constructor" in problem:
+            problem = "unsupported YAML tag (only plain YAML/JSON data is read)"
+        raise SpecError(
+            f"invalid YAML: {problem}",
+            file=file,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        ) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"invalid YAML: {str(exc).splitlines()[0]}", file=file) from None
+    except RecursionError:
+        raise SpecError("the document is nested too deeply", file=file) from None
+    if "&" in text or "*" in text:
+        check_expansion(data, file)
+    return data
+
+
+def check_expansion(data: Any, file: str | None) -> None:
+    """Refuse recursive aliases and documents whose aliases expand past the budget."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: Any, depth: int) -> int:
+        if not isinstance(node, (dict, list)):
+            return 1
+        key = id(node)
+        known = sizes.get(key)
+        if known is not None:
+            return known
+        if key in active:
+            raise SpecError("recursive YAML alias (a node contains itself)", file=file)
+        if depth > _NESTING_LIMIT:
+            raise SpecError("the document is nested too deeply", file=file)
+        active.add(key)
+        children = node.values() if isinstance(node, dict) else node
+        total = 1
+        for child in children:
+            total += size(child, depth + 1)
+            if total > MAX_ALIAS_EXPANSION:
+                raise SpecError(
+                    f"YAML alias expansion limit exceeded ({MAX_ALIAS_EXPANSION:,} nodes)",
+                    file=file,
+                )
+        active.discard(key)
+        sizes[key] = total
+        return total
+
+    size(data, 0)
+
+
+class _DuplicateJsonKey(ValueError):
+    pass
+
+
+def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateJsonKey(key)
+            seen.add(key)
+    return result
+
+
+def _json_constant(name: str) -> Any:
+    raise json.JSONDecodeError(f"{name} is not JSON", name, 0)
+
+
+def read_file(path: Path, display: str) -> Document:
+    """Read and parse one spec file."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SpecError(f"cannot read the file ({exc.strerror})", file=display) from None
+    text = decode(raw, display)
+    content = parse(text, display, json_hint=path.suffix.lower() == ".json")
+    return Document(path.as_uri(), content, file=display, text=text)

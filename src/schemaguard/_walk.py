@@ -1,0 +1,236 @@
+"""The load-time walk: every object of an OpenAPI document, every reference, every schema.
+
+It follows the OAS object model (paths, operations, parameters, bodies, responses, headers,
+callbacks, webhooks, components) instead of looking for ``$ref`` keys anywhere, because
+``$ref`` inside an ``example`` or an ``enum`` is data, not a reference. It raises the first
+``SpecError`` it meets; ``check_spec`` returning means the spec can be compiled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ._keywords import check_keywords, subschemas
+from ._source import join_pointer, split_pointer
+from ._spec import SCHEMA_DIALECTS, Spec
+
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+MAX_SCHEMA_DEPTH = 256  # pointer tokens below the schema's document root (bad-inputs S12)
+
+Key = tuple[str, str]  # (document uri, pointer)
+Visit = Callable[[str, str, Any], None]
+
+
+class _Walker:
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self.dialect = spec.schema_dialect
+        self.seen: set[tuple[str, str, str]] = set()
+        self.schemas: set[Key] = set()
+        self.in_place: dict[Key, list[Key]] = {}
+        self.ref_targets: set[Key] = set()
+
+    # -- OpenAPI objects -------------------------------------------------------------------
+
+    def run(self) -> None:
+        uri, doc = self.spec.uri, self.spec.content
+        for name in ("paths", "webhooks"):
+            for key, item in self._mapping(uri, f"/{name}", doc.get(name)):
+                self._object(uri, join_pointer(f"/{name}", key), item, "pathItem", self._path_item)
+        components = self._mapping(uri, "/components", doc.get("components"))
+        kinds: dict[str, tuple[str, Visit]] = {
+            "schemas": ("schema", self._schema_root),
+            "responses": ("response", self._response),
+            "parameters": ("parameter", self._parameter),
+            "requestBodies": ("requestBody", self._request_body),
+            "headers": ("header", self._header),
+            "callbacks": ("callback", self._callback),
+            "pathItems": ("pathItem", self._path_item),
+        }
+        for section, members in components:
+            if section in kinds:
+                kind, visit = kinds[section]
+                base = join_pointer("/components", section)
+                for name, value in self._mapping(uri, base, members):
+                    self._object(uri, join_pointer(base, name), value, kind, visit)
+        self._check_cycles()
+
+    def _mapping(self, uri: str, pointer: str, value: Any) -> list[tuple[str, Any]]:
+        if value is None:
+            return []
+        if not isinstance(value, dict):
+            raise self.spec.error(uri, pointer, "expected an object")
+        return list(value.items())
+
+    def _object(self, uri: str, pointer: str, node: Any, kind: str, visit: Visit) -> None:
+        """Visit an object that may be a Reference Object, once per location."""
+        hops = 0
+        while isinstance(node, dict) and "$ref" in node and kind != "schema":
+            uri, pointer, node = self.spec.resolve(node["$ref"], uri, join_pointer(pointer, "$ref"))
+            hops += 1
+            if hops > 64:
+                raise self.spec.error(uri, pointer, "reference chain too long (a cycle?)")
+        if (kind, uri, pointer) in self.seen:
+            return
+        self.seen.add((kind, uri, pointer))
+        if not isinstance(node, dict):
+            raise self.spec.error(uri, pointer, f"expected a {kind} object")
+        visit(uri, pointer, node)
+
+    def _path_item(self, uri: str, pointer: str, item: dict[str, Any]) -> None:
+        self._parameters(uri, join_pointer(pointer, "parameters"), item.get("parameters"))
+        for method in METHODS:
+            if method in item:
+                self._operation(uri, join_pointer(pointer, method), item[method])
+
+    def _operation(self, uri: str, pointer: str, op: Any) -> None:
+        if not isinstance(op, dict):
+            raise self.spec.error(uri, pointer, "expected an operation object")
+        self._parameters(uri, join_pointer(pointer, "parameters"), op.get("parameters"))
+        if "requestBody" in op:
+            self._object(uri, join_pointer(pointer, "requestBody"), op["requestBody"],
+                         "requestBody", self._request_body)
+        responses = join_pointer(pointer, "responses")
+        for code, response in self._mapping(uri, responses, op.get("responses")):
+            self._object(uri, join_pointer(responses, code), response, "response", self._response)
+        callbacks = join_pointer(pointer, "callbacks")
+        for name, callback in self._mapping(uri, callbacks, op.get("callbacks")):
+            self._object(uri, join_pointer(callbacks, name), callback, "callback", self._callback)
+
+    def _parameters(self, uri: str, pointer: str, params: Any) -> None:
+        if params is None:
+            return
+        if not isinstance(params, list):
+            raise self.spec.error(uri, pointer, "expected an array of parameters")
+        for i, param in enumerate(params):
+            self._object(uri, join_pointer(pointer, i), param, "parameter", self._parameter)
+
+    def _parameter(self, uri: str, pointer: str, param: dict[str, Any]) -> None:
+        self._header(uri, pointer, param)
+
+    def _header(self, uri: str, pointer: str, header: dict[str, Any]) -> None:
+        if "schema" in header:
+            self._schema_root(uri, join_pointer(pointer, "schema"), header["schema"])
+        self._content(uri, join_pointer(pointer, "content"), header.get("content"))
+
+    def _request_body(self, uri: str, pointer: str, body: dict[str, Any]) -> None:
+        self._content(uri, join_pointer(pointer, "content"), body.get("content"))
+
+    def _response(self, uri: str, pointer: str, response: dict[str, Any]) -> None:
+        headers = join_pointer(pointer, "headers")
+        for name, header in self._mapping(uri, headers, response.get("headers")):
+            self._object(uri, join_pointer(headers, name), header, "header", self._header)
+        self._content(uri, join_pointer(pointer, "content"), response.get("content"))
+
+    def _callback(self, uri: str, pointer: str, callback: dict[str, Any]) -> None:
+        for expression, item in callback.items():
+            if not expression.startswith("x-"):
+                self._object(uri, join_pointer(pointer, expression), item, "pathItem",
+                             self._path_item)
+
+    def _content(self, uri: str, pointer: str, content: Any) -> None:
+        for media_type, media in self._mapping(uri, pointer, content):
+            at = join_pointer(pointer, media_type)
+            if not isinstance(media, dict):
+                raise self.spec.error(uri, at, "expected a media type object")
+            if "schema" in media:
+                self._schema_root(uri, join_pointer(at, "schema"), media["schema"])
+            encodings = join_pointer(at, "encoding")
+            for name, encoding in self._mapping(uri, encodings, media.get("encoding")):
+                enc_at = join_pointer(encodings, name)
+                if not isinstance(encoding, dict):
+                    raise self.spec.error(uri, enc_at, "expected an encoding object")
+                headers = join_pointer(enc_at, "headers")
+                for header_name, header in self._mapping(uri, headers, encoding.get("headers")):
+                    self._object(uri, join_pointer(headers, header_name), header, "header",
+                                 self._header)
+
+    # -- schemas ---------------------------------------------------------------------------
+
+    def _schema_root(self, uri: str, pointer: str, node: Any) -> None:
+        stack: list[tuple[str, str, Any]] = [(uri, pointer, node)]
+        while stack:
+            self._schema(*stack.pop(), stack)
+
+    def _schema(self, uri: str, pointer: str, node: Any, stack: list[tuple[str, str, Any]]) -> None:
+        key = (uri, pointer)
+        if key in self.schemas:
+            return
+        self.schemas.add(key)
+        if isinstance(node, bool):
+            return
+        if not isinstance(node, dict):
+            raise self.spec.error(uri, pointer, "a schema must be an object or a boolean")
+        if len(split_pointer(pointer)) > MAX_SCHEMA_DEPTH:
+            raise self.spec.error(uri, pointer, "schema is nested too deeply")
+        edges = self.in_place.setdefault(key, [])
+        if "$ref" in node:
+            target = self.spec.resolve(node["$ref"], uri, join_pointer(pointer, "$ref"))
+            edges.append(target[:2])
+            self.ref_targets.add(target[:2])
+            stack.append(target)
+            if self.dialect == "oas30":
+                return  # OAS 3.0.3 §4.7.25: siblings of $ref are ignored
+        if "$schema" in node and SCHEMA_DIALECTS.get(node["$schema"]) != self.dialect:
+            raise self.spec.error(uri, join_pointer(pointer, "$schema"),
+                                  "a schema with its own `$schema` dialect is not supported")
+        for keyword, problem in check_keywords(node, self.dialect):
+            raise self.spec.error(uri, join_pointer(pointer, keyword), f"`{keyword}` {problem}")
+        if "discriminator" in node:
+            self._discriminator(uri, join_pointer(pointer, "discriminator"), node["discriminator"])
+        for path, child, in_place in subschemas(node):
+            child_pointer = join_pointer(pointer, *path)
+            if in_place:
+                edges.append((uri, child_pointer))
+            stack.append((uri, child_pointer, child))
+
+    def _discriminator(self, uri: str, pointer: str, discriminator: dict[str, Any]) -> None:
+        mapping = join_pointer(pointer, "mapping")
+        for value, target in discriminator.get("mapping", {}).items():
+            at = join_pointer(mapping, value)
+            resolved = self.spec.resolve(mapping_ref(self.spec, target), uri, at)
+            self._schema_root(*resolved)
+
+    def _check_cycles(self) -> None:
+        """Refuse $ref cycles that never descend into the instance (bad-inputs S02)."""
+        state: dict[Key, int] = {}  # 1 on the DFS path, 2 finished
+        for start in self.in_place:
+            if start in state:
+                continue
+            path: list[Key] = [start]
+            iters = [iter(self.in_place.get(start, ()))]
+            state[start] = 1
+            while iters:
+                nxt = next(iters[-1], None)
+                if nxt is None:
+                    state[path.pop()] = 2
+                    iters.pop()
+                    continue
+                mark = state.get(nxt)
+                if mark == 1:
+                    cycle = path[path.index(nxt):] + [nxt]
+                    names = " → ".join(self._name(k) for k in cycle if k in self.ref_targets)
+                    raise self.spec.error(nxt[0], nxt[1], f"unresolvable $ref cycle {names}")
+                if mark is None:
+                    state[nxt] = 1
+                    path.append(nxt)
+                    iters.append(iter(self.in_place.get(nxt, ())))
+
+    def _name(self, key: Key) -> str:
+        tokens = split_pointer(key[1])
+        if len(tokens) == 3 and tokens[:2] == ["components", "schemas"]:
+            return tokens[2]
+        return self.spec.display(*key) or "#"
+
+
+def mapping_ref(spec: Spec, target: str) -> str:
+    """A discriminator mapping value as a reference: a bare schema name means the component."""
+    schemas = spec.content.get("components", {}).get("schemas", {})
+    if "/" not in target and "#" not in target and isinstance(schemas, dict) and target in schemas:
+        return "#" + join_pointer("/components/schemas", target)
+    return target
+
+
+def check_spec(spec: Spec) -> None:
+    _Walker(spec).run()
