@@ -53,6 +53,7 @@ class Spec:
         self._documents: dict[str, Document] = {root.uri: root}
         self.lock = threading.RLock()
         self.compilers: dict[tuple[str, str | None], Any] = {}
+        self.index: Any = None  # the _walk.SpecIndex, set by load_spec
         content = root.content
         if not isinstance(content, dict):
             raise root.error("the document is not a mapping (an OpenAPI object was expected)")
@@ -211,5 +212,5 @@ def load_spec(
             raise SpecError("no such file", file=os.fspath(source))
         document = read_file(path, os.fspath(source))
     spec = Spec(document, root_dir, retrieve)
-    check_spec(spec)
+    spec.index = check_spec(spec)
     return spec

@@ -9,7 +9,7 @@ callbacks, webhooks, components) instead of looking for ``$ref`` keys anywhere, 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 from ._keywords import check_keywords, subschemas
 from ._source import join_pointer, split_pointer
@@ -20,6 +20,32 @@ MAX_SCHEMA_DEPTH = 256  # pointer tokens below the schema's document root (bad-i
 
 Key = tuple[str, str]  # (document uri, pointer)
 Visit = Callable[[str, str, Any], None]
+Context = Literal["request", "response"] | None
+
+
+class SchemaUse(NamedTuple):
+    """A schema an operation uses directly, and the direction it applies to."""
+
+    uri: str
+    pointer: str
+    context: Context
+
+
+class Example(NamedTuple):
+    """An example value in the spec and the schema it should satisfy."""
+
+    uri: str
+    pointer: str
+    schema_uri: str
+    schema_pointer: str
+    context: Context
+
+
+class SpecIndex(NamedTuple):
+    """What the load-time walk found: schema uses and examples, in document order."""
+
+    uses: tuple[SchemaUse, ...]
+    examples: tuple[Example, ...]
 
 
 class _Walker:
@@ -30,6 +56,8 @@ class _Walker:
         self.schemas: set[Key] = set()
         self.in_place: dict[Key, list[Key]] = {}
         self.ref_targets: set[Key] = set()
+        self.uses: list[SchemaUse] = []
+        self.examples: list[Example] = []
 
     # -- OpenAPI objects -------------------------------------------------------------------
 
@@ -44,7 +72,7 @@ class _Walker:
             "responses": ("response", self._response),
             "parameters": ("parameter", self._parameter),
             "requestBodies": ("requestBody", self._request_body),
-            "headers": ("header", self._header),
+            "headers": ("header", self._response_header),
             "callbacks": ("callback", self._callback),
             "pathItems": ("pathItem", self._path_item),
         }
@@ -107,21 +135,30 @@ class _Walker:
             self._object(uri, join_pointer(pointer, i), param, "parameter", self._parameter)
 
     def _parameter(self, uri: str, pointer: str, param: dict[str, Any]) -> None:
-        self._header(uri, pointer, param)
+        self._header(uri, pointer, param, "request")
 
-    def _header(self, uri: str, pointer: str, header: dict[str, Any]) -> None:
+    def _response_header(self, uri: str, pointer: str, header: dict[str, Any]) -> None:
+        self._header(uri, pointer, header, "response")
+
+    def _request_header(self, uri: str, pointer: str, header: dict[str, Any]) -> None:
+        self._header(uri, pointer, header, "request")
+
+    def _header(self, uri: str, pointer: str, header: dict[str, Any], context: Context) -> None:
         if "schema" in header:
-            self._schema_root(uri, join_pointer(pointer, "schema"), header["schema"])
-        self._content(uri, join_pointer(pointer, "content"), header.get("content"))
+            at = join_pointer(pointer, "schema")
+            self.uses.append(SchemaUse(uri, at, context))
+            self._examples(uri, pointer, header, at, context)
+            self._schema_root(uri, at, header["schema"])
+        self._content(uri, join_pointer(pointer, "content"), header.get("content"), context)
 
     def _request_body(self, uri: str, pointer: str, body: dict[str, Any]) -> None:
-        self._content(uri, join_pointer(pointer, "content"), body.get("content"))
+        self._content(uri, join_pointer(pointer, "content"), body.get("content"), "request")
 
     def _response(self, uri: str, pointer: str, response: dict[str, Any]) -> None:
         headers = join_pointer(pointer, "headers")
         for name, header in self._mapping(uri, headers, response.get("headers")):
-            self._object(uri, join_pointer(headers, name), header, "header", self._header)
-        self._content(uri, join_pointer(pointer, "content"), response.get("content"))
+            self._object(uri, join_pointer(headers, name), header, "header", self._response_header)
+        self._content(uri, join_pointer(pointer, "content"), response.get("content"), "response")
 
     def _callback(self, uri: str, pointer: str, callback: dict[str, Any]) -> None:
         for expression, item in callback.items():
@@ -129,13 +166,16 @@ class _Walker:
                 self._object(uri, join_pointer(pointer, expression), item, "pathItem",
                              self._path_item)
 
-    def _content(self, uri: str, pointer: str, content: Any) -> None:
+    def _content(self, uri: str, pointer: str, content: Any, context: Context) -> None:
         for media_type, media in self._mapping(uri, pointer, content):
             at = join_pointer(pointer, media_type)
             if not isinstance(media, dict):
                 raise self.spec.error(uri, at, "expected a media type object")
             if "schema" in media:
-                self._schema_root(uri, join_pointer(at, "schema"), media["schema"])
+                schema_at = join_pointer(at, "schema")
+                self.uses.append(SchemaUse(uri, schema_at, context))
+                self._examples(uri, at, media, schema_at, context)
+                self._schema_root(uri, schema_at, media["schema"])
             encodings = join_pointer(at, "encoding")
             for name, encoding in self._mapping(uri, encodings, media.get("encoding")):
                 enc_at = join_pointer(encodings, name)
@@ -144,7 +184,25 @@ class _Walker:
                 headers = join_pointer(enc_at, "headers")
                 for header_name, header in self._mapping(uri, headers, encoding.get("headers")):
                     self._object(uri, join_pointer(headers, header_name), header, "header",
-                                 self._header)
+                                 self._request_header)
+
+    def _examples(
+        self, uri: str, pointer: str, holder: dict[str, Any], schema_at: str, context: Context
+    ) -> None:
+        """Record the examples of a media type, parameter or header, with their schema."""
+        if "example" in holder:
+            self.examples.append(Example(uri, join_pointer(pointer, "example"), uri, schema_at,
+                                         context))
+        for name, example in self._mapping(uri, join_pointer(pointer, "examples"),
+                                           holder.get("examples")):
+            at = join_pointer(pointer, "examples", name)
+            ex_uri, ex_at = uri, at
+            if isinstance(example, dict) and "$ref" in example:
+                ex_uri, ex_at, example = self.spec.resolve(example["$ref"], uri,
+                                                           join_pointer(at, "$ref"))
+            if isinstance(example, dict) and "value" in example:
+                self.examples.append(Example(ex_uri, join_pointer(ex_at, "value"), uri,
+                                             schema_at, context))
 
     # -- schemas ---------------------------------------------------------------------------
 
@@ -177,6 +235,12 @@ class _Walker:
                                   "a schema with its own `$schema` dialect is not supported")
         for keyword, problem in check_keywords(node, self.dialect):
             raise self.spec.error(uri, join_pointer(pointer, keyword), f"`{keyword}` {problem}")
+        if "example" in node and self.spec.dialect == "oas30":
+            self.examples.append(Example(uri, join_pointer(pointer, "example"), uri, pointer, None))
+        if isinstance(node.get("examples"), list) and self.spec.dialect == "oas31":
+            for i in range(len(node["examples"])):
+                self.examples.append(Example(uri, join_pointer(pointer, "examples", i), uri,
+                                             pointer, None))
         if "discriminator" in node:
             self._discriminator(uri, join_pointer(pointer, "discriminator"), node["discriminator"])
         for path, child, in_place in subschemas(node):
@@ -232,5 +296,8 @@ def mapping_ref(spec: Spec, target: str) -> str:
     return target
 
 
-def check_spec(spec: Spec) -> None:
-    _Walker(spec).run()
+def check_spec(spec: Spec) -> SpecIndex:
+    """Walk and check the whole spec; raise the first SpecError found."""
+    walker = _Walker(spec)
+    walker.run()
+    return SpecIndex(tuple(walker.uses), tuple(walker.examples))
