@@ -3,7 +3,6 @@
 The front door: everything a user needs is importable from here.
 """
 
-from __future__ import annotations
 
 from ._schema import SchemaValidator, compile_schema
 from ._spec import Spec, load_spec

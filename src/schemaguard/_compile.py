@@ -246,7 +246,7 @@ class Compiler:
             names = (translate(k) for k in value) if key == "patternProperties" else iter(value)
             return {
                 new: self._schema(v, uri, join_pointer(at, k), def_id, join_pointer(sub, k), refs)
-                for new, (k, v) in zip(names, value.items())
+                for new, (k, v) in zip(names, value.items(), strict=False)
             }
         if (key in SCHEMA_LIST or key == "items") and isinstance(value, list):
             return [

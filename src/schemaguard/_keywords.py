@@ -21,7 +21,9 @@ SCHEMA = frozenset({
     "not", "additionalProperties", "additionalItems", "items", "contains", "propertyNames",
     "if", "then", "else", "unevaluatedProperties", "unevaluatedItems", "contentSchema",
 })
-SCHEMA_MAP = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
+SCHEMA_MAP = frozenset(
+    {"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"}
+)
 SCHEMA_LIST = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
 # Applicators that evaluate the same instance (no descent into it): a $ref cycle through only
 # these never terminates (bad-inputs S02).
@@ -129,7 +131,8 @@ def _type(allowed: frozenset[str], arrays: bool) -> Callable[[Any], str | None]:
         names = value if arrays and isinstance(value, list) else [value]
         if not names or not all(isinstance(n, str) and n in allowed for n in names):
             listed = ", ".join(sorted(allowed))
-            return f"must be {'a type name or an array of them' if arrays else 'a type name'} ({listed})"
+            what = "a type name or an array of them" if arrays else "a type name"
+            return f"must be {what} ({listed})"
         return None
 
     return check
@@ -217,9 +220,10 @@ def check_keywords(schema: dict[str, Any], dialect: Dialect) -> Iterator[tuple[s
             problem = check(value)
             if problem is not None:
                 yield key, problem
-        elif key in SCHEMA and not isinstance(value, (dict, bool)):
-            if not (key == "items" and dialect == "draft4" and isinstance(value, list)):
-                yield key, "must be a schema (an object or a boolean)"
+        elif key in SCHEMA and not isinstance(value, (dict, bool)) and not (
+            key == "items" and dialect == "draft4" and isinstance(value, list)
+        ):
+            yield key, "must be a schema (an object or a boolean)"
     if "patternProperties" in schema and isinstance(schema["patternProperties"], dict):
         for name in schema["patternProperties"]:
             problem = regex_error(name)

@@ -40,7 +40,9 @@ def needs_backtracking(pattern: str) -> bool:
 def regex_error(pattern: str) -> str | None:
     """Why jsonschema-rs cannot compile the (translated) pattern, or None when it can."""
     try:
-        jsonschema_rs.validator_for({"pattern": translate(pattern)}, pattern_options=PATTERN_OPTIONS)
+        jsonschema_rs.validator_for(
+            {"pattern": translate(pattern)}, pattern_options=PATTERN_OPTIONS
+        )
     except jsonschema_rs.ValidationError:
         return "invalid regular expression (ECMA-262 syntax expected)"
     return None

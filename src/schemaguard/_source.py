@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -39,16 +40,18 @@ _FLOAT = re.compile(
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _Loader(_BaseLoader):
     """Safe loader with the YAML 1.2 core schema and duplicate-key detection."""
 
     yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[str, Any]:
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         if not isinstance(node, yaml.MappingNode):  # pragma: no cover - PyYAML guarantees it
-            raise yaml.constructor.ConstructorError(None, None, "expected a mapping", node.start_mark)
+            raise yaml.constructor.ConstructorError(
+                None, None, "expected a mapping", node.start_mark
+            )
         self.flatten_mapping(node)
-        mapping: dict[str, Any] = {}
+        mapping: dict[Hashable, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise yaml.constructor.ConstructorError(
@@ -92,7 +95,9 @@ for _tag, _pattern, _first in (
     _Loader.add_implicit_resolver(_tag, _pattern, list(_first))
 _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 _Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
-_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
+_Loader.add_constructor(
+    "tag:yaml.org,2002:map", _Loader.construct_yaml_map  # type: ignore[type-var]
+)
 
 
 def _refuse(loader: _Loader, node: yaml.Node) -> Any:
@@ -200,7 +205,7 @@ def parse(text: str, file: str | None = None, *, json_hint: bool = False) -> Any
         except (RecursionError, ValueError):
             raise SpecError("the document is nested too deeply", file=file) from None
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        data = yaml.load(text, Loader=_Loader)
     except _DuplicateKey as exc:
         raise SpecError(
             f"duplicate key `{exc.key}`",

@@ -34,7 +34,7 @@ def _types(types: list[str]) -> str:
     return " or ".join(types)
 
 
-def message(kind: Any, keyword: str) -> str:  # noqa: PLR0911, C901 - one table
+def message(kind: Any, keyword: str) -> str:
     """A one-line message for an error kind, without the instance's value."""
     match kind:
         case _Kind.Type(types):
@@ -173,7 +173,9 @@ def _selected(
                         disc_pointer)
         return
     guard = f"/{index}/allOf/0"
-    for sub in error.kind.context[index]:
+    kind = error.kind
+    branches = kind.context if isinstance(kind, (_Kind.OneOfNotValid, _Kind.AnyOf)) else []
+    for sub in branches[index] if index < len(branches) else ():
         where = sub.absolute_keyword_location or ""
         if guard in where and where.split(guard, 1)[0].endswith(("/oneOf", "/anyOf")):
             continue  # the guard on the discriminator value itself

@@ -273,7 +273,7 @@ class _Walker:
                     continue
                 mark = state.get(nxt)
                 if mark == 1:
-                    cycle = path[path.index(nxt):] + [nxt]
+                    cycle = [*path[path.index(nxt):], nxt]
                     names = " → ".join(self._name(k) for k in cycle if k in self.ref_targets)
                     raise self.spec.error(nxt[0], nxt[1], f"unresolvable $ref cycle {names}")
                 if mark is None:
@@ -291,7 +291,8 @@ class _Walker:
 def mapping_ref(spec: Spec, target: str) -> str:
     """A discriminator mapping value as a reference: a bare schema name means the component."""
     schemas = spec.content.get("components", {}).get("schemas", {})
-    if "/" not in target and "#" not in target and isinstance(schemas, dict) and target in schemas:
+    named = isinstance(schemas, dict) and target in schemas
+    if "/" not in target and "#" not in target and ("." not in target or named):
         return "#" + join_pointer("/components/schemas", target)
     return target
 

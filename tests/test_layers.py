@@ -1,0 +1,58 @@
+"""The front door and the import direction (ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import schemaguard
+
+SRC = Path(schemaguard.__file__).parent
+# Layer of each core module; a module may import only from layers <= its own.
+LAYERS = {
+    "errors": 1, "_version": 1,
+    "_source": 2,
+    "_regex": 3, "_keywords": 3, "_spec": 3, "_walk": 3,
+    "_formats": 4, "_compile": 4,
+    "_violations": 5, "_schema": 5,
+    "__init__": 6, "cli": 6, "__main__": 6,
+}
+FRAMEWORKS = {"flask", "django", "starlette", "fastapi", "werkzeug", "uvicorn", "gunicorn"}
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                found.add((node.module or "").split(".")[0])
+            else:
+                found.add("!" + (node.module or "").split(".")[0])
+        elif isinstance(node, ast.Import):
+            found.update("!" + alias.name.split(".")[0] for alias in node.names)
+    return found
+
+
+def test_all_is_sorted_and_complete() -> None:
+    assert schemaguard.__all__ == sorted(schemaguard.__all__)
+    public = {name for name in vars(schemaguard) if not name.startswith("_")}
+    modules = {"errors", "cli"}
+    assert set(schemaguard.__all__) - {"__version__"} == public - modules
+    for name in schemaguard.__all__:
+        assert hasattr(schemaguard, name)
+
+
+def test_every_module_has_a_layer() -> None:
+    assert {p.stem for p in SRC.glob("*.py")} == set(LAYERS)
+
+
+@pytest.mark.parametrize("module", sorted(LAYERS), ids=str)
+def test_core_imports_point_down_and_know_no_framework(module: str) -> None:
+    imports = _imports(SRC / f"{module}.py")
+    for name in imports:
+        if name.startswith("!"):
+            assert name[1:] not in FRAMEWORKS, f"{module} imports {name[1:]}"
+        elif name:
+            assert LAYERS[name] <= LAYERS[module], f"{module} imports {name} from a higher layer"
