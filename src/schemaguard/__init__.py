@@ -3,17 +3,54 @@
 The front door: everything a user needs is importable from here.
 """
 
-
+from ._guard import Guard, ValidatedRequest
+from ._http import HttpRequest, HttpResponse
+from ._operation import Operation
 from ._schema import SchemaValidator, compile_schema
+from ._security import Credentials
 from ._spec import Spec, load_spec
 from ._version import __version__
-from .errors import SchemaValidationError, SpecError, Violation
+from .errors import (
+    Forbidden,
+    InsufficientScope,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    RequestError,
+    RequestTimeout,
+    RequestValidationError,
+    ResponseValidationError,
+    SchemaValidationError,
+    SpecError,
+    TooManyRequests,
+    Unauthorized,
+    UnsupportedMediaType,
+    Violation,
+)
 
 __all__ = [
+    "Credentials",
+    "Forbidden",
+    "Guard",
+    "HttpRequest",
+    "HttpResponse",
+    "InsufficientScope",
+    "MethodNotAllowed",
+    "NotFound",
+    "Operation",
+    "PayloadTooLarge",
+    "RequestError",
+    "RequestTimeout",
+    "RequestValidationError",
+    "ResponseValidationError",
     "SchemaValidationError",
     "SchemaValidator",
     "Spec",
     "SpecError",
+    "TooManyRequests",
+    "Unauthorized",
+    "UnsupportedMediaType",
+    "ValidatedRequest",
     "Violation",
     "__version__",
     "compile_schema",

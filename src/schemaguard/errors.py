@@ -5,6 +5,19 @@ The tree::
     Exception
     ├── SpecError                  a spec (or a schema given to compile_schema) cannot be used;
     │                              raised at load/compile time, never per request
+    ├── RequestError               a request the guard refuses; status, headers, violations,
+    │   │                          and to_problem() for an RFC 9457 answer
+    │   ├── RequestValidationError     400 (or 422 by option)
+    │   ├── Unauthorized               401, always with a WWW-Authenticate challenge
+    │   ├── Forbidden                  403
+    │   ├── NotFound                   404
+    │   ├── MethodNotAllowed           405, with Allow
+    │   ├── RequestTimeout             408
+    │   ├── PayloadTooLarge            413
+    │   ├── UnsupportedMediaType       415
+    │   └── TooManyRequests            429
+    ├── ResponseValidationError    a response that breaks the spec (check_response)
+    ├── InsufficientScope          raised by a verifier: valid credential, missing scope (403)
     └── ValueError
         └── SchemaValidationError  compile_schema(...).validate(instance) found violations
 
@@ -15,8 +28,9 @@ the tuple of :class:`Violation` records. Messages never contain the offending va
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Location = Literal["path", "query", "header", "cookie", "body", "security", "route", "response"]
 
@@ -94,3 +108,110 @@ class SchemaValidationError(ValueError):
         summary = f"{first.message} at `{first.pointer or '/'}`" if first else "invalid instance"
         more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
         super().__init__(summary + more)
+
+
+class RequestError(Exception):
+    """A request the guard refuses. Subclasses fix ``status_code`` and ``title``."""
+
+    status_code: int = 400
+    title: str = "Bad Request"
+
+    def __init__(
+        self,
+        detail: str,
+        violations: Sequence[Violation] = (),
+        headers: Sequence[tuple[str, str]] = (),
+        *,
+        type: str = "about:blank",
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.violations = tuple(violations)
+        self.headers = list(headers)
+        self.type = type
+
+    def to_problem(self) -> dict[str, Any]:
+        """The RFC 9457 problem document for this error (never echoes request values)."""
+        return {
+            "type": self.type,
+            "title": self.title,
+            "status": self.status_code,
+            "detail": self.detail,
+            "errors": [violation.to_dict() for violation in self.violations],
+        }
+
+
+class RequestValidationError(RequestError):
+    status_code = 400
+    title = "Bad Request"
+
+    def __init__(
+        self,
+        detail: str,
+        violations: Sequence[Violation] = (),
+        headers: Sequence[tuple[str, str]] = (),
+        *,
+        status_code: int = 400,
+        type: str = "about:blank",
+    ) -> None:
+        super().__init__(detail, violations, headers, type=type)
+        if status_code == 422:
+            self.status_code = 422
+            self.title = "Unprocessable Content"
+
+
+class Unauthorized(RequestError):
+    status_code = 401
+    title = "Unauthorized"
+
+
+class Forbidden(RequestError):
+    status_code = 403
+    title = "Forbidden"
+
+
+class NotFound(RequestError):
+    status_code = 404
+    title = "Not Found"
+
+
+class MethodNotAllowed(RequestError):
+    status_code = 405
+    title = "Method Not Allowed"
+
+
+class RequestTimeout(RequestError):
+    status_code = 408
+    title = "Request Timeout"
+
+
+class PayloadTooLarge(RequestError):
+    status_code = 413
+    title = "Content Too Large"
+
+
+class UnsupportedMediaType(RequestError):
+    status_code = 415
+    title = "Unsupported Media Type"
+
+
+class TooManyRequests(RequestError):
+    status_code = 429
+    title = "Too Many Requests"
+
+
+class ResponseValidationError(Exception):
+    """A response that does not conform to the spec."""
+
+    def __init__(self, detail: str, violations: Sequence[Violation] = ()) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.violations = tuple(violations)
+
+
+class InsufficientScope(Exception):
+    """Raised by a verifier for a valid credential that lacks a required scope (403)."""
+
+    def __init__(self, scopes: Sequence[str] = ()) -> None:
+        super().__init__("insufficient scope")
+        self.scopes = tuple(scopes)

@@ -1,0 +1,668 @@
+"""The Guard: a compiled spec that answers "may this request reach the handler?".
+
+Every request gets one predictable answer, checked in this order (DESIGN.md): route (404,
+405) -> declared Content-Length over the cap (413) -> security (401, 403) -> Content-Type and
+Content-Encoding (415) -> parameters (400) -> body cap (413) -> body (400).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import inspect
+import logging
+import os
+import zlib
+from collections.abc import Callable, Generator, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._body import BodyError, MediaEntry, decode_form, decode_multipart, json_decoder, select
+from ._http import (
+    HeaderMap,
+    HttpRequest,
+    MediaType,
+    decode_path,
+    parse_cookies,
+    parse_media_type,
+    parse_query,
+)
+from ._operation import (
+    Operation,
+    OperationPlan,
+    Settings,
+    build_body,
+    build_parameters,
+    build_security,
+)
+from ._params import MISSING, Parameter, StyleError, deep_object, exploded_object
+from ._router import Router, base_paths
+from ._security import (
+    AuthResult,
+    Credentials,
+    RequestContext,
+    Scheme,
+    Verifier,
+    authenticate,
+    certificate_from_header,
+    compile_scheme,
+)
+from ._source import join_pointer, split_pointer
+from ._spec import Spec, load_spec
+from ._walk import METHODS
+from .errors import (
+    InsufficientScope,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    RequestError,
+    RequestValidationError,
+    UnsupportedMediaType,
+    Violation,
+)
+
+logger = logging.getLogger("schemaguard")
+
+MODES = ("enforce", "report", "off")
+UNKNOWN_PATHS = ("reject", "report", "pass")
+RESPONSE_MODES = ("off", "report", "enforce")
+CODINGS = ("gzip", "deflate")
+# Method-override headers let a client smuggle one method past the checks of another.
+OVERRIDE_HEADERS = ("x-http-method-override", "x-http-method", "x-method-override")
+_OPERATION_OPTIONS = frozenset({"mode", "validate_responses", "max_body_bytes", "max_fields",
+                                "max_errors"})
+_SAFE_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-[]")
+Call = tuple[Verifier, Credentials]
+
+
+@dataclass(frozen=True, slots=True)
+class ValidatedRequest:
+    """What the guard let through: the operation and its decoded, typed inputs."""
+
+    operation: Operation
+    path_params: dict[str, Any] = field(default_factory=dict)
+    query: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, Any] = field(default_factory=dict)
+    cookies: dict[str, Any] = field(default_factory=dict)
+    body: Any = None
+    principal: Any = None
+    principals: dict[str, Any] = field(default_factory=dict)
+    media_type: str | None = None
+
+
+def _choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, not {value!r}")
+    return value
+
+
+def _positive(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, not {value!r}")
+    return value
+
+
+class Guard:
+    """A spec compiled into request checks. Immutable and shared by threads."""
+
+    def __init__(
+        self,
+        spec: str | os.PathLike[str] | Mapping[str, Any] | Spec,
+        *,
+        verifiers: Mapping[str, Verifier] | None = None,
+        mode: str = "enforce",
+        validate_responses: str = "off",
+        operations: Mapping[str, Mapping[str, Any]] | None = None,
+        unknown_paths: str = "reject",
+        ignore_paths: Iterable[str] = (),
+        max_body_bytes: int = 1_048_576,
+        max_json_depth: int = 64,
+        max_fields: int = 200,
+        max_errors: int = 20,
+        body_timeout: float = 30.0,
+        invalid_status: int = 400,
+        content_encodings: Iterable[str] = (),
+        reject_unknown_query: bool = False,
+        allow_unexpected_body: bool = False,
+        reject_duplicate_keys: bool = False,
+        formats: Mapping[str, Callable[[str], bool]] | None = None,
+        trusted_proxy_cert_header: str | None = None,
+        on_violation: Callable[[RequestError, Operation | None], None] | None = None,
+        eager: bool = False,
+    ) -> None:
+        self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
+        self.verifiers: dict[str, Verifier] = dict(verifiers or {})
+        self.mode = _choice("mode", mode, MODES)
+        self.validate_responses = _choice("validate_responses", validate_responses,
+                                          RESPONSE_MODES)
+        self.unknown_paths = _choice("unknown_paths", unknown_paths, UNKNOWN_PATHS)
+        self.ignore_paths = tuple(ignore_paths)
+        self.max_body_bytes = _positive("max_body_bytes", max_body_bytes)
+        self.max_json_depth = _positive("max_json_depth", max_json_depth)
+        self.max_fields = _positive("max_fields", max_fields)
+        self.max_errors = _positive("max_errors", max_errors)
+        if not isinstance(body_timeout, (int, float)) or body_timeout <= 0:
+            raise ValueError(f"body_timeout must be a positive number, not {body_timeout!r}")
+        self.body_timeout = float(body_timeout)
+        self.invalid_status = _choice("invalid_status", invalid_status, (400, 422))
+        self.content_encodings = tuple(_choice("content_encodings", c.lower(), CODINGS)
+                                       for c in content_encodings)
+        self.reject_unknown_query = bool(reject_unknown_query)
+        self.allow_unexpected_body = bool(allow_unexpected_body)
+        self.formats = dict(formats or {})
+        self.trusted_proxy_cert_header = (trusted_proxy_cert_header.lower()
+                                          if trusted_proxy_cert_header else None)
+        self.on_violation = on_violation
+        self.decode_json = json_decoder(self.max_json_depth, bool(reject_duplicate_keys))
+        self._overrides = dict(operations or {})
+        self.router: Router[OperationPlan] = Router(base_paths(self.spec.content.get("servers")))
+        self.operations: list[Operation] = []
+        self._build()
+        unused = set(self._overrides) - self._matched_overrides
+        if unused:
+            raise ValueError(f"operations: no operation `{sorted(unused)[0]}` in the spec")
+        if eager:
+            self.compile_all()
+
+    # -- construction ----------------------------------------------------------------------
+
+    def _build(self) -> None:
+        spec, content = self.spec, self.spec.content
+        schemes = self._schemes()
+        root_security = content.get("security", [])
+        self._matched_overrides: set[str] = set()
+        used: dict[str, str] = {}
+        for template, raw_item in (content.get("paths") or {}).items():
+            item_pointer = join_pointer("/paths", template)
+            uri, pointer, item = spec.uri, item_pointer, raw_item
+            if isinstance(item, dict) and "$ref" in item:
+                uri, pointer, item = spec.resolve(item["$ref"], uri, join_pointer(pointer,
+                                                                                   "$ref"))
+            route = self.router.add(template)
+            for method in METHODS:
+                if method not in item:
+                    continue
+                op_pointer = join_pointer(pointer, method)
+                op = item[method]
+                operation = Operation(op.get("operationId"), method.upper(), template,
+                                      op_pointer)
+                parameters = build_parameters(spec, uri, pointer, item, op_pointer, op,
+                                              template, self.decode_json)
+                body = build_body(spec, uri, join_pointer(op_pointer, "requestBody"),
+                                  op.get("requestBody"))
+                security_at = (join_pointer(op_pointer, "security") if "security" in op
+                               else "/security")
+                security = build_security(spec, op.get("security", root_security), schemes,
+                                          uri if "security" in op else spec.uri, security_at)
+                for requirement in security.requirements:
+                    for scheme, _ in requirement:
+                        used.setdefault(scheme.name, f"{method.upper()} {template}")
+                plan = OperationPlan(
+                    spec, operation, body[1] if body else uri, parameters,
+                    body[0] if body else None, security, self._settings(operation),
+                    self.formats,
+                )
+                route.operations[method.upper()] = plan
+                self.operations.append(operation)
+        for name, where in used.items():
+            if name not in self.verifiers:
+                raise ValueError(f"security scheme `{name}` (used by {where}) has no verifier: "
+                                 "pass verifiers={...} (fail closed)")
+            if not callable(self.verifiers[name]):
+                raise ValueError(f"the verifier for `{name}` is not callable")
+
+    def _schemes(self) -> dict[str, Scheme]:
+        spec = self.spec
+        found: dict[str, Scheme] = {}
+        raw = (spec.content.get("components") or {}).get("securitySchemes") or {}
+        for name, definition in raw.items():
+            pointer = join_pointer("/components/securitySchemes", name)
+            uri, at, resolved = spec.uri, pointer, definition
+            if isinstance(definition, dict) and "$ref" in definition:
+                uri, at, resolved = spec.resolve(definition["$ref"], uri,
+                                                 join_pointer(pointer, "$ref"))
+            if not isinstance(resolved, dict):
+                raise spec.error(uri, at, "expected a security scheme object")
+            try:
+                found[name] = compile_scheme(name, resolved)
+            except ValueError as exc:
+                raise spec.error(uri, at, str(exc)) from None
+        return found
+
+    def _settings(self, operation: Operation) -> Settings:
+        values: dict[str, Any] = {
+            "mode": self.mode, "validate_responses": self.validate_responses,
+            "max_body_bytes": self.max_body_bytes, "max_fields": self.max_fields,
+            "max_errors": self.max_errors,
+        }
+        for key in (operation.operation_id, f"{operation.method} {operation.path_template}"):
+            if key is None or key not in self._overrides:
+                continue
+            self._matched_overrides.add(key)
+            override = self._overrides[key]
+            unknown = set(override) - _OPERATION_OPTIONS
+            if unknown:
+                raise ValueError(f"operations[{key!r}]: unknown option `{sorted(unknown)[0]}`")
+            values.update(override)
+        _choice("mode", values["mode"], MODES)
+        _choice("validate_responses", values["validate_responses"], RESPONSE_MODES)
+        for name in ("max_body_bytes", "max_fields", "max_errors"):
+            _positive(name, values[name])
+        return Settings(**values)
+
+    def compile_all(self) -> None:
+        """Compile every operation's validators now (for pre-fork servers)."""
+        for route in self.router.routes:
+            for plan in route.operations.values():
+                plan.validators()
+
+    def operation(self, method: str, path_template: str) -> Operation:
+        """The operation declared for ``method`` and ``path_template``; KeyError if none."""
+        for route in self.router.routes:
+            if route.template == path_template and method.upper() in route.operations:
+                return route.operations[method.upper()].operation
+        raise KeyError(f"{method.upper()} {path_template}")
+
+    # -- requests --------------------------------------------------------------------------
+
+    def check_request(self, request: HttpRequest) -> ValidatedRequest | None:
+        """Validate ``request``; raise a RequestError, or return what was validated.
+
+        Returns None when the guard lets the request through without an operation (mode
+        "off", an ignored path, report mode, or unknown paths passed on). Verifiers are called
+        directly; a coroutine-function verifier raises ValueError (use check_request_async).
+        """
+        steps = self._check(request)
+        try:
+            call = next(steps)
+            while True:
+                verifier, credentials = call
+                if inspect.iscoroutinefunction(verifier):
+                    steps.close()
+                    raise ValueError(f"the verifier for `{credentials.scheme}` is a coroutine "
+                                     "function: use check_request_async (an ASGI server)")
+                try:
+                    result = verifier(credentials)
+                except InsufficientScope as exc:
+                    call = steps.throw(exc)
+                    continue
+                if inspect.isawaitable(result):
+                    if inspect.iscoroutine(result):
+                        result.close()
+                    steps.close()
+                    raise ValueError(f"the verifier for `{credentials.scheme}` returned an "
+                                     "awaitable: use check_request_async")
+                call = steps.send(result)
+        except StopIteration as stop:
+            value: ValidatedRequest | None = stop.value
+            return value
+
+    async def check_request_async(self, request: HttpRequest) -> ValidatedRequest | None:
+        """check_request for async servers: async verifiers are awaited, sync ones run in a
+        worker thread so they never block the event loop."""
+        steps = self._check(request)
+        try:
+            call = next(steps)
+            while True:
+                verifier, credentials = call
+                try:
+                    if inspect.iscoroutinefunction(verifier):
+                        result = await verifier(credentials)
+                    else:
+                        result = await asyncio.to_thread(verifier, credentials)
+                        if inspect.isawaitable(result):
+                            result = await result
+                except InsufficientScope as exc:
+                    call = steps.throw(exc)
+                    continue
+                call = steps.send(result)
+        except StopIteration as stop:
+            value: ValidatedRequest | None = stop.value
+            return value
+
+    def _check(self, request: HttpRequest) -> Generator[Call, Any, ValidatedRequest | None]:
+        if self.mode == "off" or self._ignored(request.path):
+            return None
+        path = decode_path(request.path)
+        if path is None:
+            self._unrouted(RequestValidationError(
+                "the request path is not valid UTF-8",
+                (Violation("path", None, "", "encoding",
+                           "path is not valid percent-encoded UTF-8", ""),),
+                status_code=self.invalid_status))
+            return None
+        match = self.router.match(request.method, path)
+        if match is None:
+            error = NotFound("no operation of the spec matches this path", (
+                Violation("route", None, "", "path", "no path of the spec matches", ""),))
+            if self.unknown_paths == "pass":
+                return None
+            if self.unknown_paths == "report":
+                self._report(error, None)
+                return None
+            self._unrouted(error)
+            return None
+        plan = match.operation
+        if plan is None:
+            self._unrouted(MethodNotAllowed(
+                "the method is not allowed for this path",
+                (Violation("route", None, "", "method", "method not declared for this path",
+                           ""),),
+                [("Allow", ", ".join(match.allow))]))
+            return None
+        if plan.settings.mode == "off":
+            return None
+        try:
+            return (yield from self._check_operation(plan, request, match.params))
+        except RequestError as error:
+            if self.on_violation is not None:
+                self.on_violation(error, plan.operation)
+            if plan.settings.mode == "report":
+                self._report(error, plan.operation)
+                return None
+            raise
+
+    def _unrouted(self, error: RequestError) -> None:
+        """Refuse a request no operation answers (or only report it in report mode)."""
+        if self.on_violation is not None:
+            self.on_violation(error, None)
+        if self.mode == "report":
+            self._report(error, None)
+            return
+        raise error
+
+    def _ignored(self, path: str) -> bool:
+        return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.ignore_paths)
+
+    def _report(self, error: RequestError, operation: Operation | None) -> None:
+        logger.warning(
+            "schemaguard would reject a request: %s %s",
+            error.status_code, error.detail,
+            extra={"schemaguard": {
+                "status": error.status_code,
+                "operation": operation.operation_id if operation else None,
+                "violations": [v.to_dict() for v in error.violations],
+            }},
+        )
+
+    def _check_operation(
+        self, plan: OperationPlan, request: HttpRequest, route_params: dict[str, str]
+    ) -> Generator[Call, Any, ValidatedRequest]:
+        settings = plan.settings
+        headers = HeaderMap(request.headers)
+        self._check_length(headers, request.body, settings.max_body_bytes)
+        for name in OVERRIDE_HEADERS:
+            if name in headers:
+                raise self._invalid("method override headers are not accepted", [
+                    Violation("header", name, "", "methodOverride",
+                              "method override headers are not accepted", "")])
+        if request.query.count("&") >= settings.max_fields:
+            raise self._invalid("too many query fields", [Violation(
+                "query", None, "", "maxProperties",
+                f"more than {settings.max_fields} query fields", "")])
+        query = parse_query(request.query)
+        cookies = parse_cookies(headers.get_all("cookie")) if plan.needs_cookies else {}
+        request = self._with_proxy_cert(request, headers)
+        context = RequestContext(request, headers, query, cookies)
+        auth: AuthResult = yield from authenticate(plan.security, context, self.verifiers)
+        body, entry, media_type = self._content(plan, headers, request.body,
+                                                settings.max_body_bytes)
+        validators = plan.validators()
+        found, violations = self._parameters(plan, context, route_params)
+        if not violations and validators.parameters is not None and found.values and \
+                not validators.parameters.is_valid(found.values):
+            violations = self._parameter_violations(plan, found.values, settings.max_errors)
+        if violations:
+            raise self._invalid("the request parameters do not conform to the spec",
+                                violations[:settings.max_errors])
+        value = self._body(plan, body, entry, media_type, settings)
+        return ValidatedRequest(
+            plan.operation, found.by_location["path"], found.by_location["query"],
+            found.by_location["header"], found.by_location["cookie"], value, auth.principal,
+            auth.principals, entry.key if entry else None,
+        )
+
+    def _invalid(self, detail: str, violations: list[Violation]) -> RequestValidationError:
+        return RequestValidationError(detail, violations, status_code=self.invalid_status)
+
+    def _check_length(self, headers: HeaderMap, body: bytes, cap: int) -> None:
+        declared = headers.get("content-length")
+        too_large = len(body) > cap
+        if declared is not None and declared.strip().isdigit() and int(declared) > cap:
+            too_large = True
+        if too_large:
+            raise PayloadTooLarge(f"the request body is larger than {cap} bytes", (
+                Violation("body", None, "", "maxLength", f"body larger than {cap} bytes", ""),))
+
+    def _with_proxy_cert(self, request: HttpRequest, headers: HeaderMap) -> HttpRequest:
+        if self.trusted_proxy_cert_header is None or request.client_cert:
+            return request
+        value = headers.get(self.trusted_proxy_cert_header)
+        if not value:
+            return request
+        cert = certificate_from_header(value)
+        if cert is None:
+            return request
+        return HttpRequest(request.method, request.path, request.query, request.headers,
+                           request.body, cert)
+
+    # -- content type and encoding ---------------------------------------------------------
+
+    def _content(
+        self, plan: OperationPlan, headers: HeaderMap, body: bytes, cap: int
+    ) -> tuple[bytes, MediaEntry | None, MediaType | None]:
+        codings = [c.strip().lower() for value in headers.get_all("content-encoding")
+                   for c in value.split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        if codings:
+            accepted = ", ".join(self.content_encodings) or "identity"
+            for coding in codings:
+                if coding not in self.content_encodings:
+                    raise UnsupportedMediaType(
+                        "the content coding is not accepted",
+                        (Violation("header", "Content-Encoding", "", "contentEncoding",
+                                   "content coding not accepted", ""),),
+                        [("Accept-Encoding", accepted)])
+            for coding in reversed(codings):
+                try:
+                    body = _inflate(body, coding, cap)
+                except BodyError as exc:
+                    raise self._invalid("the request body cannot be decoded", [
+                        Violation("body", None, "", exc.keyword, exc.message, "")]) from None
+        if not body or plan.body is None:
+            return body, None, None
+        values = headers.get_all("content-type")
+        if len(values) != 1:
+            raise UnsupportedMediaType(
+                "the request body needs one Content-Type",
+                (Violation("header", "Content-Type", "", "contentMediaType",
+                           "missing Content-Type" if not values else "repeated Content-Type",
+                           ""),))
+        media_type = parse_media_type(values[0])
+        entry = select(plan.body.entries, media_type) if media_type else None
+        if media_type is None or entry is None:
+            declared = ", ".join(e.key for e in plan.body.entries)
+            raise UnsupportedMediaType(
+                f"the Content-Type is not one the operation accepts ({declared})"[:200],
+                (Violation("header", "Content-Type", "", "contentMediaType",
+                           "media type not declared for this operation", ""),))
+        charset = media_type.parameter("charset")
+        if media_type.is_json and charset is not None and charset.lower() not in ("utf-8",
+                                                                                  "utf8"):
+            raise UnsupportedMediaType(
+                "JSON bodies must be UTF-8",
+                (Violation("header", "Content-Type", "", "contentEncoding",
+                           "JSON must be UTF-8", ""),))
+        return body, entry, media_type
+
+    # -- parameters ------------------------------------------------------------------------
+
+    def _parameters(
+        self, plan: OperationPlan, context: RequestContext, route_params: dict[str, str]
+    ) -> tuple[_Found, list[Violation]]:
+        found = _Found()
+        violations: list[Violation] = []
+        claimed: set[str] = set()
+        for parameter in plan.parameters:
+            try:
+                raw = self._raw(parameter, context, route_params, claimed)
+                if raw is MISSING:
+                    if parameter.required:
+                        violations.append(parameter.violation(
+                            "required",
+                            f"missing required {parameter.location} parameter"))
+                    elif parameter.shape.has_default:
+                        found.by_location[parameter.location][parameter.name] = \
+                            parameter.shape.default
+                    continue
+                if isinstance(raw, list):
+                    if (parameter.location == "query" and raw == [""]
+                            and parameter.shape.kind == "primitive"
+                            and not parameter.json_content):
+                        if not parameter.allow_empty:
+                            violations.append(parameter.violation(
+                                "allowEmptyValue", "empty value is not allowed"))
+                        else:
+                            found.by_location["query"][parameter.name] = ""
+                        continue
+                    value = parameter.decode(raw)
+                else:
+                    value = raw
+            except StyleError as exc:
+                violations.append(parameter.violation("style", str(exc)))
+                continue
+            except BodyError as exc:
+                violations.append(parameter.violation("content", exc.message))
+                continue
+            found.values[parameter.key] = value
+            found.by_location[parameter.location][parameter.name] = value
+        if self.reject_unknown_query:
+            for name in context.query:
+                if name not in plan.query_names and name not in claimed:
+                    safe = name if len(name) <= 64 and set(name) <= _SAFE_NAME else None
+                    violations.append(Violation("query", safe, "", "additionalProperties",
+                                                "undeclared query parameter", ""))
+        return found, violations
+
+    def _raw(
+        self, parameter: Parameter, context: RequestContext, route_params: dict[str, str],
+        claimed: set[str],
+    ) -> Any:
+        location = parameter.location
+        if location == "path":
+            return [route_params[parameter.name]]
+        if location == "header":
+            return context.headers.get_all(parameter.name.lower()) or MISSING
+        if location == "cookie":
+            return context.cookies.get(parameter.name) or MISSING
+        if not parameter.json_content:
+            if parameter.style == "deepObject":
+                value = deep_object(parameter, context.query)
+                claimed.update(k for k in context.query if k.startswith(parameter.name + "["))
+                return MISSING if value is None else value
+            if parameter.shape.kind == "object" and parameter.explode:
+                value = exploded_object(parameter, context.query)
+                claimed.update(parameter.shape.properties)
+                return MISSING if value is None else value
+        return context.query.get(parameter.name) or MISSING
+
+    def _parameter_violations(
+        self, plan: OperationPlan, values: dict[str, Any], limit: int
+    ) -> list[Violation]:
+        validator = plan.validators().parameters
+        if validator is None:  # pragma: no cover - only called when there are parameters
+            return []
+        by_key = {p.key: p for p in plan.parameters}
+        found: list[Violation] = []
+        for violation in validator.iter_violations(values):
+            tokens = split_pointer(violation.pointer)
+            parameter = by_key.get(tokens[0]) if tokens else None
+            if parameter is None:  # pragma: no cover - the object schema has no other keyword
+                continue
+            found.append(Violation(parameter.location, parameter.name,
+                                   join_pointer("", *tokens[1:]), violation.keyword,
+                                   violation.message, violation.schema_pointer))
+            if len(found) >= limit:
+                break
+        return found
+
+    # -- body ------------------------------------------------------------------------------
+
+    def _body(self, plan: OperationPlan, body: bytes, entry: MediaEntry | None,
+              media_type: MediaType | None, settings: Settings) -> Any:
+        if not body:
+            if plan.body is not None and plan.body.required:
+                raise self._invalid("the request body is required", [
+                    Violation("body", None, "", "required", "request body is required", "")])
+            return None
+        if plan.body is None:
+            if self.allow_unexpected_body:
+                return None
+            raise self._invalid("this operation takes no request body", [
+                Violation("body", None, "", "unexpected", "operation takes no request body",
+                          "")])
+        if entry is None or media_type is None:  # pragma: no cover - _content refused it
+            raise self._invalid("the request body cannot be read", [])
+        try:
+            to_validate, to_handler = self._decode_body(body, entry, media_type, settings)
+        except (BodyError, StyleError) as exc:
+            keyword = exc.keyword if isinstance(exc, BodyError) else "style"
+            message = exc.message if isinstance(exc, BodyError) else str(exc)
+            raise self._invalid("the request body cannot be decoded", [
+                Violation("body", None, "", keyword, message, "")]) from None
+        validator = plan.validators().bodies.get(entry.key)
+        if validator is not None and not validator.is_valid(to_validate):
+            violations: list[Violation] = []
+            for violation in validator.iter_violations(to_validate):
+                violations.append(violation)
+                if len(violations) >= settings.max_errors:
+                    break
+            raise self._invalid("the request body does not conform to the spec", violations)
+        return to_handler
+
+    def _decode_body(self, body: bytes, entry: MediaEntry, media_type: MediaType,
+                     settings: Settings) -> tuple[Any, Any]:
+        if media_type.is_json:
+            value = self.decode_json(body)
+            return value, value
+        essence = media_type.essence
+        if essence == "application/x-www-form-urlencoded":
+            value = decode_form(body, entry, settings.max_fields, self.decode_json)
+            return value, value
+        if essence == "multipart/form-data":
+            return decode_multipart(body, media_type, entry, settings.max_fields,
+                                    self.decode_json)
+        if media_type.type == "text":
+            charset = media_type.parameter("charset") or "utf-8"
+            try:
+                text = body.decode(charset)
+            except (LookupError, UnicodeDecodeError):
+                raise BodyError(f"body is not valid {charset} text", "contentEncoding") from None
+            return text, text
+        return body.decode("latin-1"), body
+
+
+class _Found:
+    __slots__ = ("by_location", "values")
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.by_location: dict[str, dict[str, Any]] = {
+            "path": {}, "query": {}, "header": {}, "cookie": {}}
+
+
+def _inflate(body: bytes, coding: str, cap: int) -> bytes:
+    """Decode one content coding, never producing more than ``cap`` bytes."""
+    wbits = 16 + zlib.MAX_WBITS if coding == "gzip" else zlib.MAX_WBITS
+    inflater = zlib.decompressobj(wbits)
+    try:
+        output = inflater.decompress(body, cap + 1)
+    except zlib.error:
+        raise BodyError(f"body is not valid {coding} data", "contentEncoding") from None
+    if len(output) > cap or inflater.unconsumed_tail:
+        raise PayloadTooLarge(f"the decoded request body is larger than {cap} bytes", (
+            Violation("body", None, "", "maxLength", f"decoded body larger than {cap} bytes",
+                      ""),))
+    return output
+

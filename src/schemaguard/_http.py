@@ -1,0 +1,155 @@
+"""Plain HTTP records and the parsing every adapter needs identically.
+
+Query strings are split like the frameworks split them (``&`` only, never ``;``, ``+`` is a
+space, undecodable bytes become U+FFFD, as ``urllib.parse.parse_qsl`` does for Starlette and
+Werkzeug), so schemaguard validates exactly the values the handler will read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import unquote, unquote_to_bytes
+
+Headers = Sequence[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRequest:
+    """A request as the client sent it.
+
+    ``path`` is the raw, percent-encoded path including any server base path; ``query`` the
+    raw query string; ``headers`` (name, value) pairs with repeats kept; ``client_cert`` the DER
+    bytes of a TLS client certificate the server verified.
+    """
+
+    method: str
+    path: str
+    query: str = ""
+    headers: Headers = ()
+    body: bytes = b""
+    client_cert: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """A response as the app produced it."""
+
+    status: int
+    headers: Headers = ()
+    body: bytes = b""
+
+
+class HeaderMap:
+    """Case-insensitive view of a header list, repeats kept in order."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, headers: Headers) -> None:
+        values: dict[str, list[str]] = {}
+        for name, value in headers:
+            values.setdefault(name.lower(), []).append(value)
+        self._values = values
+
+    def get_all(self, name: str) -> list[str]:
+        return self._values.get(name, [])
+
+    def get(self, name: str) -> str | None:
+        found = self._values.get(name)
+        return found[0] if found else None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._values
+
+    def names(self) -> list[str]:
+        return list(self._values)
+
+
+def parse_query(query: str) -> dict[str, list[str]]:
+    """Decode a query string into name -> values (blank values kept)."""
+    result: dict[str, list[str]] = {}
+    if not query:
+        return result
+    for field in query.split("&"):
+        if not field:
+            continue
+        name, _, value = field.partition("=")
+        name = unquote(name.replace("+", " "), errors="replace")
+        value = unquote(value.replace("+", " "), errors="replace")
+        result.setdefault(name, []).append(value)
+    return result
+
+
+def parse_cookies(headers: list[str]) -> dict[str, list[str]]:
+    """Cookie header(s) to name -> values (RFC 6265 §5.4 pairs; values are not decoded)."""
+    result: dict[str, list[str]] = {}
+    for header in headers:
+        for pair in header.split(";"):
+            name, sep, value = pair.strip().partition("=")
+            if not sep or not name:
+                continue
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            result.setdefault(name.strip(), []).append(value)
+    return result
+
+
+def decode_path(path: str) -> str | None:
+    """Percent-decode a raw path once, as UTF-8; None when the bytes are not UTF-8."""
+    if "%" not in path:
+        return path
+    try:
+        return unquote_to_bytes(path).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_MEDIA_TYPE = re.compile(rf"\s*({_TOKEN})/({_TOKEN})\s*((?:;.*)?)$", re.DOTALL)
+_PARAMETER = re.compile(rf'\s*;\s*(?:({_TOKEN})=({_TOKEN}|"(?:[^"\\]|\\.)*"))?\s*', re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class MediaType:
+    """A parsed media type (RFC 9110 §8.3.1): type and subtype lower-cased."""
+
+    type: str
+    subtype: str
+    parameters: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def essence(self) -> str:
+        return f"{self.type}/{self.subtype}"
+
+    def parameter(self, name: str) -> str | None:
+        for key, value in self.parameters:
+            if key == name:
+                return value
+        return None
+
+    @property
+    def is_json(self) -> bool:
+        return self.subtype == "json" or self.subtype.endswith("+json")
+
+
+def parse_media_type(value: str) -> MediaType | None:
+    """Parse a Content-Type value; None when it is not a media type."""
+    match = _MEDIA_TYPE.match(value)
+    if match is None:
+        return None
+    params: list[tuple[str, str]] = []
+    rest = match.group(3)
+    position = 0
+    while position < len(rest):
+        param = _PARAMETER.match(rest, position)
+        if param is None or param.end() == position:
+            return None
+        if param.group(1):
+            raw = param.group(2)
+            if raw.startswith('"'):
+                raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+            params.append((param.group(1).lower(), raw))
+        position = param.end()
+    return MediaType(match.group(1).lower(), match.group(2).lower(), tuple(params))

@@ -1,0 +1,275 @@
+"""One operation of the spec, prepared for requests: parameters, body, security, validators.
+
+Everything cheap and everything that can be wrong with the spec is prepared when the guard is
+built (parameter decoders, media types, the security plan); the schema validators are
+compiled on first use, once, under a lock (or all at start-up with ``eager=True``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from ._body import MediaEntry
+from ._compile import compiler_for
+from ._http import MediaType, parse_media_type
+from ._params import ALLOWED_STYLES, DEFAULT_STYLE, IGNORED_HEADERS, Parameter, ParamLocation
+from ._router import _PARAM
+from ._schema import SchemaValidator, compile_at
+from ._security import Scheme, SecurityPlan
+from ._shape import Shape, shape_of
+from ._source import join_pointer
+from ._spec import Spec
+
+Formats = dict[str, Callable[[str], bool]]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Operation:
+    """An operation of the spec: what a ValidatedRequest says was matched."""
+
+    operation_id: str | None
+    method: str
+    path_template: str
+    pointer: str
+
+    def __repr__(self) -> str:
+        return f"<Operation {self.method} {self.path_template} id={self.operation_id!r}>"
+
+
+@dataclass(frozen=True, slots=True)
+class BodySpec:
+    required: bool
+    entries: list[MediaEntry]
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    parameters: SchemaValidator | None
+    bodies: dict[str, SchemaValidator]  # by MediaEntry.key
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The per-operation options (guard options overridden by ``operations=``)."""
+
+    mode: str
+    validate_responses: str
+    max_body_bytes: int
+    max_fields: int
+    max_errors: int
+
+
+class OperationPlan:
+    """An operation with its decoders and (lazily) its validators."""
+
+    def __init__(
+        self,
+        spec: Spec,
+        operation: Operation,
+        uri: str,
+        parameters: list[tuple[Parameter, str, str]],
+        body: BodySpec | None,
+        security: SecurityPlan,
+        settings: Settings,
+        formats: Formats,
+    ) -> None:
+        self.spec = spec
+        self.operation = operation
+        self.uri = uri
+        self.parameters = [p for p, _, _ in parameters]
+        self._schema_locations = {p.key: (u, ptr) for p, u, ptr in parameters}
+        self.body = body
+        self.security = security
+        self.settings = settings
+        self.formats = formats
+        self.query_names = frozenset(p.name for p in self.parameters if p.location == "query")
+        self.needs_cookies = any(p.location == "cookie" for p in self.parameters) or any(
+            s.location == "cookie" for req in security.requirements for s, _ in req)
+        self._validators: Validators | None = None
+        self._lock = threading.Lock()
+
+    def validators(self) -> Validators:
+        """The compiled validators, built exactly once."""
+        found = self._validators
+        if found is not None:
+            return found
+        with self._lock:
+            if self._validators is None:
+                self._validators = self._compile()
+            return self._validators
+
+    def _compile(self) -> Validators:
+        params: SchemaValidator | None = None
+        if self._schema_locations:
+            properties = {key: {"$ref": _ref(self.spec, uri, pointer)}
+                          for key, (uri, pointer) in self._schema_locations.items()}
+            compiler = compiler_for(self.spec, self.spec.schema_dialect, "request")
+            validator, _ = compiler.build({"type": "object", "properties": properties},
+                                          self.formats)
+            params = SchemaValidator(compiler, validator)
+        bodies: dict[str, SchemaValidator] = {}
+        for entry in self.body.entries if self.body else []:
+            if entry.schema_pointer is not None:
+                bodies[entry.key] = compile_at(self.spec, entry.schema_pointer,
+                                               context="request", formats=self.formats,
+                                               uri=self.uri)
+        return Validators(params, bodies)
+
+
+def _ref(spec: Spec, uri: str, pointer: str) -> str:
+    fragment = "#" + quote(pointer, safe="/~")
+    return fragment if uri == spec.uri else uri + fragment
+
+
+def _resolved(spec: Spec, uri: str, pointer: str, node: Any) -> tuple[str, str, Any]:
+    for _ in range(32):
+        if not (isinstance(node, dict) and "$ref" in node):
+            break
+        uri, pointer, node = spec.resolve(node["$ref"], uri, join_pointer(pointer, "$ref"))
+    return uri, pointer, node
+
+
+def build_parameters(
+    spec: Spec,
+    uri: str,
+    item_pointer: str,
+    item: Mapping[str, Any],
+    op_pointer: str,
+    op: Mapping[str, Any],
+    template: str,
+    decode_json: Callable[[bytes], Any],
+) -> list[tuple[Parameter, str, str]]:
+    """The operation's parameters (path-item ones overridden by the operation's own)."""
+    merged: dict[tuple[str, str], tuple[Parameter, str, str]] = {}
+    for pointer, params in ((item_pointer, item.get("parameters")), (op_pointer,
+                                                                      op.get("parameters"))):
+        for i, raw in enumerate(params or []):
+            at = join_pointer(pointer, "parameters", i)
+            p_uri, p_pointer, param = _resolved(spec, uri, at, raw)
+            compiled = _parameter(spec, p_uri, p_pointer, param, decode_json)
+            if compiled is not None:
+                merged[(compiled[0].location, compiled[0].name)] = compiled
+    declared = {name for (location, name) in merged if location == "path"}
+    in_template = set(_PARAM.findall(template))
+    missing = in_template - declared
+    if missing:
+        raise spec.error(uri, op_pointer, f"path parameter `{sorted(missing)[0]}` of "
+                                          f"`{template}` is not declared")
+    extra = declared - in_template
+    if extra:
+        raise spec.error(uri, op_pointer, f"path parameter `{sorted(extra)[0]}` is not in "
+                                          f"the path `{template}`")
+    return list(merged.values())
+
+
+def _parameter(
+    spec: Spec, uri: str, pointer: str, param: Any, decode_json: Callable[[bytes], Any]
+) -> tuple[Parameter, str, str] | None:
+    if not isinstance(param, dict):
+        raise spec.error(uri, pointer, "expected a parameter object")
+    name, location = param.get("name"), param.get("in")
+    if not isinstance(name, str) or location not in ("path", "query", "header", "cookie"):
+        raise spec.error(uri, pointer, "a parameter needs a string `name` and `in` of path, "
+                                       "query, header or cookie")
+    loc: ParamLocation = location
+    if loc == "header" and name.lower() in IGNORED_HEADERS:
+        return None  # OAS 3.1.0 §4.8.12.1
+    if loc == "path" and param.get("required") is not True:
+        raise spec.error(uri, join_pointer(pointer, "required"),
+                         "a path parameter must have `required: true`")
+    style = param.get("style", DEFAULT_STYLE[loc])
+    if style not in ALLOWED_STYLES[loc]:
+        raise spec.error(uri, join_pointer(pointer, "style"),
+                         f"style `{style}` cannot be used for {loc} parameters")
+    explode = param.get("explode", style == "form")
+    json_content = False
+    if "schema" in param:
+        schema_pointer = join_pointer(pointer, "schema")
+        shape = shape_of(spec, uri, schema_pointer, param["schema"])
+    elif isinstance(param.get("content"), dict) and len(param["content"]) == 1:
+        media_key, media = next(iter(param["content"].items()))
+        media_type = parse_media_type(media_key)
+        if media_type is None or not media_type.is_json:
+            raise spec.error(uri, join_pointer(pointer, "content"),
+                             "only JSON `content` parameters can be validated")
+        json_content = True
+        schema_pointer = join_pointer(pointer, "content", media_key, "schema")
+        shape = shape_of(spec, uri, schema_pointer, media.get("schema", {}))
+    else:
+        raise spec.error(uri, pointer, "a parameter needs `schema` or one `content` entry")
+    if style == "deepObject" and any(s.kind == "object" for s in shape.properties.values()):
+        # OAS leaves nested deepObject serialization undefined (bad-inputs S27).
+        raise spec.error(uri, pointer, "deepObject with nested objects cannot be validated")
+    if style == "deepObject" and shape.kind != "object":
+        raise spec.error(uri, join_pointer(pointer, "style"), "deepObject needs an object schema")
+    parameter = Parameter(
+        name=name,
+        location=loc,
+        key=f"{loc}:{name.lower() if loc == 'header' else name}",
+        required=param.get("required") is True,
+        style=style,
+        explode=explode is True,
+        allow_empty=param.get("allowEmptyValue") is True,
+        shape=shape,
+        json_content=json_content,
+        decode_json=decode_json,
+    )
+    return parameter, uri, schema_pointer
+
+
+def build_body(spec: Spec, uri: str, pointer: str, raw: Any) -> tuple[BodySpec, str] | None:
+    """The request body's media types, or None when the operation declares none."""
+    if raw is None:
+        return None
+    b_uri, b_pointer, body = _resolved(spec, uri, pointer, raw)
+    entries: list[MediaEntry] = []
+    content = body.get("content") or {}
+    for key, media in content.items():
+        media_range = parse_media_type(key)
+        if media_range is None:
+            raise spec.error(b_uri, join_pointer(b_pointer, "content", key),
+                             "not a media type or range")
+        schema_pointer = join_pointer(b_pointer, "content", key, "schema")
+        has_schema = isinstance(media, dict) and "schema" in media
+        shape = shape_of(spec, b_uri, schema_pointer, media["schema"]) if has_schema else Shape()
+        encoding = media.get("encoding") or {} if isinstance(media, dict) else {}
+        json_fields = frozenset(
+            name for name, enc in encoding.items()
+            if isinstance(enc, dict) and isinstance(enc.get("contentType"), str)
+            and (parse_media_type(enc["contentType"].split(",")[0]) or MediaType("", "")).is_json
+        )
+        entries.append(MediaEntry(key, media_range, schema_pointer if has_schema else None,
+                                  shape, encoding, json_fields))
+    return BodySpec(body.get("required") is True, entries), b_uri
+
+
+def build_security(
+    spec: Spec, requirements: Any, schemes: Mapping[str, Scheme], uri: str, pointer: str
+) -> SecurityPlan:
+    """The security plan of an operation from its Security Requirement Objects."""
+    if not isinstance(requirements, list):
+        raise spec.error(uri, pointer, "`security` must be an array")
+    compiled: list[tuple[tuple[Scheme, tuple[str, ...]], ...]] = []
+    optional = False
+    for i, requirement in enumerate(requirements):
+        at = join_pointer(pointer, i)
+        if not isinstance(requirement, dict):
+            raise spec.error(uri, at, "a security requirement must be an object")
+        if not requirement:
+            optional = True
+            continue
+        entries = []
+        for name, scopes in requirement.items():
+            scheme = schemes.get(name)
+            if scheme is None:
+                raise spec.error(uri, join_pointer(at, name),
+                                 f"security scheme `{name}` is not defined in components")
+            if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+                raise spec.error(uri, join_pointer(at, name), "scopes must be strings")
+            entries.append((scheme, tuple(scopes)))
+        compiled.append(tuple(entries))
+    return SecurityPlan(tuple(compiled), optional)
