@@ -35,7 +35,7 @@ from ._operation import (
     build_parameters,
     build_security,
 )
-from ._params import MISSING, Parameter, StyleError, deep_object, exploded_object
+from ._params import EMPTY, MISSING, StyleError
 from ._router import Router, base_paths
 from ._security import (
     AuthResult,
@@ -403,11 +403,18 @@ class Guard:
                 f"more than {settings.max_fields} query fields", "")])
         query = parse_query(request.query)
         cookies = parse_cookies(headers.get_all("cookie")) if plan.needs_cookies else {}
-        request = self._with_proxy_cert(request, headers)
+        if self.trusted_proxy_cert_header is not None:
+            request = self._with_proxy_cert(request, headers)
         context = RequestContext(request, headers, query, cookies)
-        auth: AuthResult = yield from authenticate(plan.security, context, self.verifiers)
-        body, entry, media_type = self._content(plan, headers, request.body,
-                                                settings.max_body_bytes)
+        if plan.security.open:
+            auth = _ANONYMOUS
+        else:
+            auth = yield from authenticate(plan.security, context, self.verifiers)
+        if request.body or "content-encoding" in headers:
+            body, entry, media_type = self._content(plan, headers, request.body,
+                                                    settings.max_body_bytes)
+        else:
+            body, entry, media_type = b"", None, None
         validators = plan.validators()
         found, violations = self._parameters(plan, context, route_params)
         if not violations and validators.parameters is not None and found.values and \
@@ -502,70 +509,40 @@ class Guard:
         self, plan: OperationPlan, context: RequestContext, route_params: dict[str, str]
     ) -> tuple[_Found, list[Violation]]:
         found = _Found()
+        values, by_location = found.values, found.by_location
         violations: list[Violation] = []
-        claimed: set[str] = set()
-        for parameter in plan.parameters:
+        query, headers, cookies = context.query, context.headers, context.cookies
+        for parameter, read in plan.readers:
             try:
-                raw = self._raw(parameter, context, route_params, claimed)
-                if raw is MISSING:
-                    if parameter.required:
-                        violations.append(parameter.violation(
-                            "required",
-                            f"missing required {parameter.location} parameter"))
-                    elif parameter.shape.has_default:
-                        found.by_location[parameter.location][parameter.name] = \
-                            parameter.shape.default
-                    continue
-                if isinstance(raw, list):
-                    if (parameter.location == "query" and raw == [""]
-                            and parameter.shape.kind == "primitive"
-                            and not parameter.json_content):
-                        if not parameter.allow_empty:
-                            violations.append(parameter.violation(
-                                "allowEmptyValue", "empty value is not allowed"))
-                        else:
-                            found.by_location["query"][parameter.name] = ""
-                        continue
-                    value = parameter.decode(raw)
-                else:
-                    value = raw
+                value = read(query, headers, cookies, route_params)
             except StyleError as exc:
                 violations.append(parameter.violation("style", str(exc)))
                 continue
             except BodyError as exc:
                 violations.append(parameter.violation("content", exc.message))
                 continue
-            found.values[parameter.key] = value
-            found.by_location[parameter.location][parameter.name] = value
+            if value is MISSING:
+                if parameter.required:
+                    violations.append(parameter.violation(
+                        "required", f"missing required {parameter.location} parameter"))
+                elif parameter.shape.has_default:
+                    by_location[parameter.location][parameter.name] = parameter.shape.default
+            elif value is EMPTY:
+                if parameter.allow_empty:
+                    by_location["query"][parameter.name] = ""
+                else:
+                    violations.append(parameter.violation(
+                        "allowEmptyValue", "empty value is not allowed"))
+            else:
+                values[parameter.key] = value
+                by_location[parameter.location][parameter.name] = value
         if self.reject_unknown_query:
-            for name in context.query:
-                if name not in plan.query_names and name not in claimed:
+            for name in query:
+                if name not in plan.query_names and not name.startswith(plan.deep_prefixes):
                     safe = name if len(name) <= 64 and set(name) <= _SAFE_NAME else None
                     violations.append(Violation("query", safe, "", "additionalProperties",
                                                 "undeclared query parameter", ""))
         return found, violations
-
-    def _raw(
-        self, parameter: Parameter, context: RequestContext, route_params: dict[str, str],
-        claimed: set[str],
-    ) -> Any:
-        location = parameter.location
-        if location == "path":
-            return [route_params[parameter.name]]
-        if location == "header":
-            return context.headers.get_all(parameter.name.lower()) or MISSING
-        if location == "cookie":
-            return context.cookies.get(parameter.name) or MISSING
-        if not parameter.json_content:
-            if parameter.style == "deepObject":
-                value = deep_object(parameter, context.query)
-                claimed.update(k for k in context.query if k.startswith(parameter.name + "["))
-                return MISSING if value is None else value
-            if parameter.shape.kind == "object" and parameter.explode:
-                value = exploded_object(parameter, context.query)
-                claimed.update(parameter.shape.properties)
-                return MISSING if value is None else value
-        return context.query.get(parameter.name) or MISSING
 
     def _parameter_violations(
         self, plan: OperationPlan, values: dict[str, Any], limit: int
@@ -641,6 +618,9 @@ class Guard:
                 raise BodyError(f"body is not valid {charset} text", "contentEncoding") from None
             return text, text
         return body.decode("latin-1"), body
+
+
+_ANONYMOUS = AuthResult(None, {})
 
 
 class _Found:

@@ -71,13 +71,19 @@ def parse_query(query: str) -> dict[str, list[str]]:
     result: dict[str, list[str]] = {}
     if not query:
         return result
+    plain = "%" not in query and "+" not in query
     for field in query.split("&"):
         if not field:
             continue
         name, _, value = field.partition("=")
-        name = unquote(name.replace("+", " "), errors="replace")
-        value = unquote(value.replace("+", " "), errors="replace")
-        result.setdefault(name, []).append(value)
+        if not plain:
+            name = unquote(name.replace("+", " "), errors="replace")
+            value = unquote(value.replace("+", " "), errors="replace")
+        found = result.get(name)
+        if found is None:
+            result[name] = [value]
+        else:
+            found.append(value)
     return result
 
 

@@ -16,7 +16,14 @@ from urllib.parse import quote
 from ._body import MediaEntry
 from ._compile import compiler_for
 from ._http import MediaType, parse_media_type
-from ._params import ALLOWED_STYLES, DEFAULT_STYLE, IGNORED_HEADERS, Parameter, ParamLocation
+from ._params import (
+    ALLOWED_STYLES,
+    DEFAULT_STYLE,
+    IGNORED_HEADERS,
+    Parameter,
+    ParamLocation,
+    reader,
+)
 from ._router import _PARAM
 from ._schema import SchemaValidator, compile_at
 from ._security import Scheme, SecurityPlan
@@ -86,7 +93,14 @@ class OperationPlan:
         self.security = security
         self.settings = settings
         self.formats = formats
-        self.query_names = frozenset(p.name for p in self.parameters if p.location == "query")
+        self.readers = [(p, reader(p)) for p in self.parameters]
+        # Query fields that belong to a declared parameter (reject_unknown_query).
+        self.query_names = frozenset(
+            [p.name for p in self.parameters if p.location == "query"]
+            + [name for p in self.parameters if p.location == "query"
+               and p.shape.kind == "object" and p.explode for name in p.shape.properties])
+        self.deep_prefixes = tuple(p.name + "[" for p in self.parameters
+                                   if p.location == "query" and p.style == "deepObject")
         self.needs_cookies = any(p.location == "cookie" for p in self.parameters) or any(
             s.location == "cookie" for req in security.requirements for s, _ in req)
         self._validators: Validators | None = None

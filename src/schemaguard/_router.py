@@ -124,6 +124,7 @@ class Router(Generic[T]):
     def __init__(self, base_paths: Iterable[str]) -> None:
         self.base_paths = sorted(set(base_paths), key=len, reverse=True)
         self._root: _Node[T] = _Node()
+        self._literal: dict[str, Route[T]] = {}  # templates without parameters
         self.routes: list[Route[T]] = []
 
     def add(self, template: str) -> Route[T]:
@@ -148,6 +149,8 @@ class Router(Generic[T]):
         if node.route is None:
             node.route = Route(template)
             self.routes.append(node.route)
+            if "{" not in template:
+                self._literal[template] = node.route
         return node.route
 
     def match(self, method: str, path: str) -> Match[T] | None:
@@ -158,6 +161,11 @@ class Router(Generic[T]):
                 break
         else:
             return None
+        route = self._literal.get(rest)
+        if route is not None:
+            operation = route.operation(method)
+            if operation is not None:
+                return Match(route, operation, {})
         segments = rest[1:].split("/")
         if len(segments) > MAX_SEGMENTS:
             return None

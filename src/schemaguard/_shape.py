@@ -19,7 +19,7 @@ from ._spec import Spec
 
 _INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?", re.ASCII)
-_MAX_DEPTH = 16
+_MAX_DEPTH = 8
 
 
 @dataclass(slots=True)
@@ -30,14 +30,16 @@ class Shape:
     additional: Shape | None = None
     default: Any = None
     has_default: bool = False
+    kind: str = "primitive"  # array, object or primitive: derived from types by freeze()
 
-    @property
-    def kind(self) -> str:
-        if "array" in self.types:
-            return "array"
-        if "object" in self.types:
-            return "object"
-        return "primitive"
+    def freeze(self) -> Shape:
+        """Derive ``kind`` (after types are final) for this shape and its parts."""
+        self.kind = ("array" if "array" in self.types else
+                     "object" if "object" in self.types else "primitive")
+        for part in (self.items, self.additional, *self.properties.values()):
+            if part is not None and part is not self:
+                part.freeze()
+        return self
 
     def property(self, name: str) -> Shape:
         return self.properties.get(name) or self.additional or _ANY
@@ -70,8 +72,12 @@ def coerce(value: str, shape: Shape) -> Any:
     return value
 
 
-def shape_of(spec: Spec, uri: str, pointer: str, schema: Any, depth: int = 0) -> Shape:
+def shape_of(spec: Spec, uri: str, pointer: str, schema: Any) -> Shape:
     """The shape of ``schema`` (at ``uri``#``pointer``), following ``$ref`` and combinators."""
+    return _shape_of(spec, uri, pointer, schema, 0).freeze()
+
+
+def _shape_of(spec: Spec, uri: str, pointer: str, schema: Any, depth: int) -> Shape:
     shape = Shape()
     if not isinstance(schema, dict) or depth > _MAX_DEPTH:
         return shape
@@ -80,7 +86,7 @@ def shape_of(spec: Spec, uri: str, pointer: str, schema: Any, depth: int = 0) ->
     if "$ref" in schema:
         target_uri, target_pointer, target = spec.resolve(schema["$ref"], uri,
                                                           join_pointer(pointer, "$ref"))
-        _merge(shape, shape_of(spec, target_uri, target_pointer, target, depth + 1))
+        _merge(shape, _shape_of(spec, target_uri, target_pointer, target, depth + 1))
         if spec.dialect == "oas30":
             return shape
     kind = schema.get("type")
@@ -91,17 +97,17 @@ def shape_of(spec: Spec, uri: str, pointer: str, schema: Any, depth: int = 0) ->
         names = ["array"]
     shape.types = tuple(dict.fromkeys([*shape.types, *names]))
     if isinstance(schema.get("items"), dict):
-        shape.items = shape_of(spec, uri, join_pointer(pointer, "items"), schema["items"],
+        shape.items = _shape_of(spec, uri, join_pointer(pointer, "items"), schema["items"],
                                depth + 1)
     for name, sub in (schema.get("properties") or {}).items():
-        shape.properties[name] = shape_of(spec, uri, join_pointer(pointer, "properties", name),
+        shape.properties[name] = _shape_of(spec, uri, join_pointer(pointer, "properties", name),
                                           sub, depth + 1)
     if isinstance(schema.get("additionalProperties"), dict):
-        shape.additional = shape_of(spec, uri, join_pointer(pointer, "additionalProperties"),
+        shape.additional = _shape_of(spec, uri, join_pointer(pointer, "additionalProperties"),
                                     schema["additionalProperties"], depth + 1)
     for keyword in ("allOf", "oneOf", "anyOf"):
         for i, sub in enumerate(schema.get(keyword) or []):
-            _merge(shape, shape_of(spec, uri, join_pointer(pointer, keyword, i), sub, depth + 1))
+            _merge(shape, _shape_of(spec, uri, join_pointer(pointer, keyword, i), sub, depth + 1))
     return shape
 
 

@@ -1,0 +1,516 @@
+"""The Guard as a user meets it: construction, options, modes, bodies, verifiers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import json
+import threading
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import schemaguard as sg
+
+SPECS = Path(__file__).parent.parent / "specs"
+INFO = {"title": "t", "version": "1"}
+OK = {"200": {"description": "ok"}}
+
+
+def spec(paths: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"openapi": "3.1.0", "info": INFO, "paths": paths, **extra}
+
+
+def request(method: str = "GET", path: str = "/", query: str = "",
+            headers: list[tuple[str, str]] | None = None, body: bytes = b"") -> sg.HttpRequest:
+    return sg.HttpRequest(method, path, query, headers or [], body)
+
+
+def json_request(path: str, value: Any, method: str = "POST",
+                 headers: list[tuple[str, str]] | None = None) -> sg.HttpRequest:
+    return request(method, path, "", [("content-type", "application/json"), *(headers or [])],
+                   json.dumps(value).encode())
+
+
+BODY = spec({"/items": {"post": {
+    "requestBody": {"required": True, "content": {
+        "application/json": {"schema": {"type": "object", "required": ["n"],
+                                        "properties": {"n": {"type": "integer"}}}},
+        "application/x-www-form-urlencoded": {"schema": {
+            "type": "object", "properties": {"n": {"type": "integer"},
+                                             "tags": {"type": "array",
+                                                      "items": {"type": "string"}}}}},
+        "text/plain": {"schema": {"type": "string", "maxLength": 5}},
+        "application/octet-stream": {},
+    }},
+    "responses": OK}}})
+
+
+@pytest.fixture(scope="module")
+def body_guard() -> sg.Guard:
+    return sg.Guard(BODY, content_encodings=("gzip", "deflate"))
+
+
+def test_json_body_is_decoded_and_validated(body_guard: sg.Guard) -> None:
+    ok = body_guard.check_request(json_request("/items", {"n": 3}))
+    assert ok is not None
+    assert ok.body == {"n": 3}
+    assert ok.media_type == "application/json"
+    with pytest.raises(sg.RequestValidationError) as info:
+        body_guard.check_request(json_request("/items", {"n": "3"}))
+    assert [(v.location, v.pointer, v.keyword) for v in info.value.violations] == [
+        ("body", "/n", "type")]
+
+
+def test_json_integers_past_64_bits_stay_exact(body_guard: sg.Guard) -> None:
+    big = 2**70 + 1
+    ok = body_guard.check_request(request("POST", "/items", "", [
+        ("content-type", "application/json")], b'{"n": %d}' % big))
+    assert ok is not None
+    assert ok.body == {"n": big}
+
+
+@pytest.mark.parametrize(
+    ("body", "keyword"),
+    [
+        (b'{"n": 1', "json"),
+        (b'{"n": 1}garbage', "json"),
+        (b'{"n": 1e400}', "json"),
+        (b'{"n": NaN}', "json"),
+        (b'\xff\xfe{\x00}\x00', "contentEncoding"),
+        (b'"\\ud800"', "contentEncoding"),
+        (b"[" * 65 + b"]" * 65, "maxDepth"),
+        (b"[" * 5000 + b"]" * 5000, "maxDepth"),
+        (b"1],[2", "json"),
+    ],
+    ids=["truncated", "trailing", "overflow", "nan", "utf16", "lone-surrogate", "depth-65",
+         "depth-5000", "wrapper-escape"],
+)
+def test_bad_json_is_a_400_without_parser_details(body_guard: sg.Guard, body: bytes,
+                                                 keyword: str) -> None:
+    with pytest.raises(sg.RequestValidationError) as info:
+        body_guard.check_request(request("POST", "/items", "",
+                                         [("content-type", "application/json")], body))
+    [violation] = info.value.violations
+    assert (violation.location, violation.keyword) == ("body", keyword)
+    assert "line" not in violation.message
+    assert "char" not in violation.message
+
+
+def test_depth_limit_is_exact() -> None:
+    guard = sg.Guard(spec({"/d": {"post": {"requestBody": {"content": {
+        "application/json": {}}}, "responses": OK}}}), max_json_depth=3)
+    ok = guard.check_request(request("POST", "/d", "", [("content-type", "application/json")],
+                                     b'{"a": [{"b": 1}], "c": [1, 2, [3]]}'))
+    assert ok is not None
+    with pytest.raises(sg.RequestValidationError):
+        guard.check_request(request("POST", "/d", "", [("content-type", "application/json")],
+                                    b'{"a": [{"b": [1]}]}'))
+
+
+def test_duplicate_keys_last_wins_unless_rejected() -> None:
+    body = b'{"n": 1, "n": 2}'
+    headers = [("content-type", "application/json")]
+    ok = sg.Guard(BODY).check_request(request("POST", "/items", "", headers, body))
+    assert ok is not None
+    assert ok.body == {"n": 2}
+    with pytest.raises(sg.RequestValidationError) as info:
+        sg.Guard(BODY, reject_duplicate_keys=True).check_request(
+            request("POST", "/items", "", headers, body))
+    assert info.value.violations[0].keyword == "uniqueKeys"
+
+
+def test_form_body_is_typed(body_guard: sg.Guard) -> None:
+    ok = body_guard.check_request(request(
+        "POST", "/items", "", [("content-type", "application/x-www-form-urlencoded")],
+        b"n=5&tags=a&tags=b%20c"))
+    assert ok is not None
+    assert ok.body == {"n": 5, "tags": ["a", "b c"]}
+
+
+def test_text_and_binary_bodies(body_guard: sg.Guard) -> None:
+    ok = body_guard.check_request(request("POST", "/items", "",
+                                          [("content-type", "text/plain")], b"hello"))
+    assert ok is not None
+    assert ok.body == "hello"
+    with pytest.raises(sg.RequestValidationError):
+        body_guard.check_request(request("POST", "/items", "",
+                                         [("content-type", "text/plain")], b"too long"))
+    raw = bytes(range(256))
+    ok = body_guard.check_request(request("POST", "/items", "",
+                                          [("content-type", "application/octet-stream")], raw))
+    assert ok is not None
+    assert ok.body == raw
+
+
+@pytest.mark.parametrize(
+    ("content_type", "status"),
+    [
+        (None, 415),
+        ("text/html", 415),
+        ("application/json; charset=utf-16", 415),
+        ("not a media type", 415),
+        ("Application/JSON ; charset=\"UTF-8\"", None),
+        ("application/json; charset=utf-8", None),
+    ],
+)
+def test_content_type_is_matched_per_rfc_9110(body_guard: sg.Guard, content_type: str | None,
+                                              status: int | None) -> None:
+    headers = [("content-type", content_type)] if content_type else []
+    req = request("POST", "/items", "", headers, b'{"n": 1}')
+    if status is None:
+        assert body_guard.check_request(req) is not None
+    else:
+        with pytest.raises(sg.RequestError) as info:
+            body_guard.check_request(req)
+        assert info.value.status_code == status
+
+
+def test_most_specific_media_range_wins() -> None:
+    guard = sg.Guard(spec({"/m": {"post": {"requestBody": {"content": {
+        "*/*": {"schema": {"type": "string", "maxLength": 1}},
+        "application/*": {"schema": {"type": "string", "maxLength": 2}},
+        "application/vnd.x+json": {"schema": {"type": "object"}},
+    }}, "responses": OK}}}))
+    ok = guard.check_request(request("POST", "/m", "", [
+        ("content-type", "application/vnd.x+json")], b"{}"))
+    assert ok is not None
+    assert ok.media_type == "application/vnd.x+json"
+    ok = guard.check_request(request("POST", "/m", "", [("content-type", "application/xml")],
+                                     b"ab"))
+    assert ok is not None
+    assert ok.media_type == "application/*"
+    with pytest.raises(sg.RequestValidationError):
+        guard.check_request(request("POST", "/m", "", [("content-type", "image/png")], b"ab"))
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+def test_enabled_content_codings_are_decoded(body_guard: sg.Guard, coding: str) -> None:
+    raw = b'{"n": 7}'
+    packed = gzip.compress(raw) if coding == "gzip" else zlib.compress(raw)
+    ok = body_guard.check_request(request("POST", "/items", "", [
+        ("content-type", "application/json"), ("content-encoding", coding)], packed))
+    assert ok is not None
+    assert ok.body == {"n": 7}
+
+
+def test_content_codings_are_refused_by_default_and_bombs_capped() -> None:
+    packed = gzip.compress(b"{}")
+    headers = [("content-type", "application/json"), ("content-encoding", "gzip")]
+    with pytest.raises(sg.UnsupportedMediaType) as info:
+        sg.Guard(BODY).check_request(request("POST", "/items", "", headers, packed))
+    assert ("Accept-Encoding", "identity") in info.value.headers
+    bomb = gzip.compress(b" " * 20_000_000)
+    with pytest.raises(sg.PayloadTooLarge):
+        sg.Guard(BODY, content_encodings=("gzip",)).check_request(
+            request("POST", "/items", "", headers, bomb))
+
+
+def test_body_presence_rules(body_guard: sg.Guard) -> None:
+    with pytest.raises(sg.RequestValidationError) as info:
+        body_guard.check_request(request("POST", "/items", "",
+                                         [("content-type", "application/json")]))
+    assert info.value.violations[0].keyword == "required"
+    no_body = spec({"/g": {"get": {"responses": OK}}})
+    smuggled = request("GET", "/g", "", [("content-type", "application/json")], b"{}")
+    with pytest.raises(sg.RequestValidationError) as info:
+        sg.Guard(no_body).check_request(smuggled)
+    assert info.value.violations[0].keyword == "unexpected"
+    assert sg.Guard(no_body, allow_unexpected_body=True).check_request(smuggled) is not None
+
+
+def multipart(boundary: str, parts: list[tuple[str, str | None, str, bytes]]) -> bytes:
+    body = b""
+    for name, filename, content_type, data in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"'
+                                                     if filename else "")
+        body += (f"--{boundary}\r\nContent-Disposition: {disposition}\r\n"
+                 f"Content-Type: {content_type}\r\n\r\n").encode() + data + b"\r\n"
+    return body + f"--{boundary}--\r\n".encode()
+
+
+UPLOAD = [
+    ("title", None, "text/plain", b"Holiday"),
+    ("priority", None, "text/plain", b"2"),
+    ("tags", None, "text/plain", b"a"),
+    ("tags", None, "text/plain", b"b"),
+    ("meta", None, "application/json", b'{"source": "camera"}'),
+    ("file", "a.png", "image/png", b"\x89PNG\r\n\x00\xff"),
+]
+
+
+def test_multipart_fields_are_typed_and_files_stay_bytes() -> None:
+    guard = sg.Guard(SPECS / "multipart.yaml")
+    headers = [("content-type", "multipart/form-data; boundary=XyZ")]
+    ok = guard.check_request(request("POST", "/api/uploads", "", headers,
+                                     multipart("XyZ", UPLOAD)))
+    assert ok is not None
+    assert ok.body == {"title": "Holiday", "priority": 2, "tags": ["a", "b"],
+                       "meta": {"source": "camera"}, "file": b"\x89PNG\r\n\x00\xff"}
+    bad = [*UPLOAD[:4], ("meta", None, "application/json", b'{"source": "phone"}')]
+    with pytest.raises(sg.RequestValidationError) as info:
+        guard.check_request(request("POST", "/api/uploads", "", headers,
+                                    multipart("XyZ", bad)))
+    found = {(v.pointer, v.keyword) for v in info.value.violations}
+    assert ("/file", "required") in found
+    assert ("/meta/source", "enum") in found
+
+
+def test_malformed_multipart_is_a_400() -> None:
+    guard = sg.Guard(SPECS / "multipart.yaml")
+    with pytest.raises(sg.RequestValidationError):
+        guard.check_request(request("POST", "/api/uploads", "", [
+            ("content-type", "multipart/form-data; boundary=B")], b"garbage without parts"))
+    with pytest.raises(sg.RequestValidationError):
+        guard.check_request(request("POST", "/api/uploads", "", [
+            ("content-type", "multipart/form-data")], b"--B--\r\n"))
+
+
+def test_multipart_part_count_is_capped() -> None:
+    guard = sg.Guard(SPECS / "multipart.yaml", max_fields=50)
+    parts = [("tags", None, "text/plain", b"x")] * 51
+    with pytest.raises(sg.RequestValidationError) as info:
+        guard.check_request(request("POST", "/api/uploads", "", [
+            ("content-type", "multipart/form-data; boundary=B")], multipart("B", parts)))
+    assert info.value.violations[0].keyword == "maxProperties"
+
+
+SECURED = spec(
+    {"/s": {"get": {"security": [{"key": []}], "responses": OK}},
+     "/o": {"get": {"security": [{}, {"key": []}], "responses": OK}}},
+    components={"securitySchemes": {"key": {"type": "apiKey", "in": "header",
+                                            "name": "X-Key"}}},
+)
+
+
+def test_a_used_scheme_without_verifier_refuses_to_start() -> None:
+    with pytest.raises(ValueError, match=r"`key`.*has no verifier"):
+        sg.Guard(SECURED)
+
+
+def test_undefined_schemes_are_spec_errors() -> None:
+    with pytest.raises(sg.SpecError, match="not defined") as info:
+        sg.Guard(spec({"/s": {"get": {"security": [{"nope": []}], "responses": OK}}}))
+    assert info.value.pointer == "/paths/~1s/get/security/0/nope"
+
+
+def test_async_verifiers_are_awaited_and_refused_by_the_sync_check() -> None:
+    async def verify(credentials: sg.Credentials) -> Any:
+        await asyncio.sleep(0)
+        return credentials.value == "good" and {"who": "me"}
+
+    guard = sg.Guard(SECURED, verifiers={"key": verify})
+    good = request("GET", "/s", "", [("x-key", "good")])
+    ok = asyncio.run(guard.check_request_async(good))
+    assert ok is not None
+    assert ok.principal == {"who": "me"}
+    assert ok.principals == {"key": {"who": "me"}}
+    with pytest.raises(sg.Unauthorized):
+        asyncio.run(guard.check_request_async(request("GET", "/s", "", [("x-key", "bad")])))
+    with pytest.raises(ValueError, match="check_request_async"):
+        guard.check_request(good)
+
+
+def test_a_sync_verifier_returning_an_awaitable_is_a_configuration_error() -> None:
+    async def later() -> bool:
+        return True
+
+    guard = sg.Guard(SECURED, verifiers={"key": lambda credentials: later()})
+    with pytest.raises(ValueError, match="awaitable"):
+        guard.check_request(request("GET", "/s", "", [("x-key", "good")]))
+
+
+@pytest.mark.parametrize("answer", [None, False, 0, "", {}, []], ids=repr)
+def test_only_a_truthy_principal_passes(answer: Any) -> None:
+    guard = sg.Guard(SECURED, verifiers={"key": lambda credentials: answer})
+    with pytest.raises(sg.Unauthorized) as info:
+        guard.check_request(request("GET", "/s", "", [("x-key", "k")]))
+    assert ("WWW-Authenticate", 'ApiKey realm="api", in="header", name="X-Key"') in \
+        info.value.headers
+
+
+def test_a_raising_verifier_propagates_for_the_middleware_to_answer_500() -> None:
+    def broken(credentials: sg.Credentials) -> Any:
+        raise RuntimeError("db 10.0.0.5 down")
+
+    guard = sg.Guard(SECURED, verifiers={"key": broken})
+    with pytest.raises(RuntimeError):
+        guard.check_request(request("GET", "/s", "", [("x-key", "k")]))
+
+
+def test_optional_security_lets_anonymous_through_but_not_bad_credentials() -> None:
+    guard = sg.Guard(SECURED, verifiers={"key": lambda credentials: credentials.value == "ok"})
+    ok = guard.check_request(request("GET", "/o"))
+    assert ok is not None
+    assert ok.principal is None
+    with pytest.raises(sg.Unauthorized):
+        guard.check_request(request("GET", "/o", "", [("x-key", "bad")]))
+
+
+def test_credentials_repr_hides_secrets() -> None:
+    credentials = sg.Credentials("basic", "http", username="u", password="hunter2", value="tok")
+    assert "hunter2" not in repr(credentials)
+    assert "tok" not in repr(credentials)
+
+
+ROUTES = spec({"/a": {"get": {"operationId": "getA", "responses": OK}},
+               "/health": {"get": {"responses": OK}}})
+
+
+@pytest.mark.parametrize(
+    ("options", "path", "outcome"),
+    [
+        ({}, "/nope", 404),
+        ({"unknown_paths": "pass"}, "/nope", None),
+        ({"unknown_paths": "report"}, "/nope", None),
+        ({"mode": "report"}, "/nope", None),
+        ({"mode": "off"}, "/nope", None),
+        ({"ignore_paths": ["/metrics*"]}, "/metrics/x", None),
+        ({}, "/a?", "ok"),
+    ],
+    ids=["reject", "pass", "report-unknown", "report-mode", "off", "ignored", "known"],
+)
+def test_unknown_path_policies(options: dict[str, Any], path: str, outcome: Any) -> None:
+    guard = sg.Guard(ROUTES, **options)
+    req = request("GET", path.rstrip("?"))
+    if outcome == 404:
+        with pytest.raises(sg.NotFound):
+            guard.check_request(req)
+    elif outcome == "ok":
+        assert guard.check_request(req) is not None
+    else:
+        assert guard.check_request(req) is None
+
+
+def test_report_mode_logs_and_passes(caplog: pytest.LogCaptureFixture) -> None:
+    guard = sg.Guard(spec({"/q": {"get": {"parameters": [
+        {"name": "n", "in": "query", "schema": {"type": "integer"}}], "responses": OK}}}),
+        operations={"GET /q": {"mode": "report"}})
+    with caplog.at_level("WARNING", logger="schemaguard"):
+        assert guard.check_request(request("GET", "/q", "n=secret-value")) is None
+    assert "would reject" in caplog.text
+    assert "secret-value" not in caplog.text
+
+
+def test_operation_overrides_by_operation_id_and_validation_of_options() -> None:
+    guard = sg.Guard(ROUTES, operations={"getA": {"mode": "off"}})
+    assert guard.check_request(request("GET", "/a", "", [], b"x")) is None
+    with pytest.raises(ValueError, match="no operation"):
+        sg.Guard(ROUTES, operations={"nope": {"mode": "off"}})
+    with pytest.raises(ValueError, match="unknown option"):
+        sg.Guard(ROUTES, operations={"getA": {"colour": "red"}})
+    for bad in ({"mode": "strict"}, {"max_body_bytes": 0}, {"invalid_status": 418},
+                {"content_encodings": ["br"]}, {"unknown_paths": "allow"},
+                {"max_json_depth": 2000}):
+        with pytest.raises(ValueError, match="must be"):
+            sg.Guard(ROUTES, **bad)
+
+
+def test_invalid_status_422() -> None:
+    guard = sg.Guard(BODY, invalid_status=422)
+    with pytest.raises(sg.RequestValidationError) as info:
+        guard.check_request(json_request("/items", {"n": "x"}))
+    assert info.value.status_code == 422
+    assert info.value.to_problem()["title"] == "Unprocessable Content"
+
+
+def test_problem_document_shape_and_error_cap() -> None:
+    guard = sg.Guard(spec({"/l": {"post": {"requestBody": {"content": {"application/json": {
+        "schema": {"type": "array", "items": {"type": "integer"}}}}}, "responses": OK}}}),
+        max_errors=5)
+    with pytest.raises(sg.RequestValidationError) as info:
+        guard.check_request(json_request("/l", ["secret"] * 10_000))
+    problem = info.value.to_problem()
+    assert set(problem) == {"type", "title", "status", "detail", "errors"}
+    assert (problem["type"], problem["status"]) == ("about:blank", 400)
+    assert len(problem["errors"]) == 5
+    assert "secret" not in json.dumps(problem)
+    assert set(problem["errors"][0]) == {"location", "name", "pointer", "keyword", "message"}
+
+
+def test_path_parameters_must_match_the_template() -> None:
+    with pytest.raises(sg.SpecError, match="not declared"):
+        sg.Guard(spec({"/u/{id}": {"get": {"responses": OK}}}))
+    with pytest.raises(sg.SpecError, match="not in the path"):
+        sg.Guard(spec({"/u": {"get": {"parameters": [
+            {"name": "id", "in": "path", "required": True, "schema": {}}], "responses": OK}}}))
+    with pytest.raises(sg.SpecError, match="required: true"):
+        sg.Guard(spec({"/u/{id}": {"get": {"parameters": [
+            {"name": "id", "in": "path", "schema": {}}], "responses": OK}}}))
+
+
+def test_validators_compile_once_under_concurrent_first_use() -> None:
+    guard = sg.Guard(BODY)
+    [plan] = guard.router.routes[0].operations.values()
+    built: list[Any] = []
+    original = plan._compile
+
+    def counting() -> Any:
+        built.append(1)
+        return original()
+
+    plan._compile = counting  # type: ignore[method-assign]
+    barrier = threading.Barrier(16)
+    errors: list[BaseException] = []
+
+    def first_use() -> None:
+        barrier.wait()
+        try:
+            guard.check_request(json_request("/items", {"n": 1}))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_use) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert built == [1]
+
+
+def test_servers_base_path_is_part_of_the_route() -> None:
+    guard = sg.Guard(SPECS / "bench.yaml")
+    assert guard.check_request(request("GET", "/v1/health")) is not None
+    with pytest.raises(sg.NotFound):
+        guard.check_request(request("GET", "/health"))
+
+
+def _example_request(guard: sg.Guard, operation: sg.Operation) -> sg.HttpRequest | None:
+    """A request built from an operation's JSON body example, or None when it has none."""
+    item = guard.spec.content["paths"][operation.path_template]
+    op = item[operation.method.lower()]
+    body = op.get("requestBody", {})
+    if "$ref" in body:
+        return None
+    media = body.get("content", {}).get("application/json", {})
+    examples = [media["example"]] if "example" in media else [
+        e["value"] for e in media.get("examples", {}).values() if "value" in e]
+    if not examples or "{" in operation.path_template:
+        return None
+    required = [p for p in op.get("parameters", []) + item.get("parameters", [])
+                if isinstance(p, dict) and p.get("required")]
+    if required:
+        return None
+    base = sg._router.base_paths(guard.spec.content.get("servers"))[0]
+    return json_request(base + operation.path_template, examples[0], operation.method)
+
+
+@pytest.mark.parametrize(
+    "path", [*sorted(SPECS.glob("*.yaml")), SPECS / "multifile" / "openapi.yaml"],
+    ids=lambda p: p.name,
+)
+def test_every_bundled_spec_compiles_and_answers_its_examples(path: Path) -> None:
+    loaded = sg.load_spec(path)
+    schemes = (loaded.content.get("components") or {}).get("securitySchemes") or {}
+    guard = sg.Guard(loaded, verifiers=dict.fromkeys(schemes, lambda c: True), eager=True)
+    for operation in guard.operations:
+        req = _example_request(guard, operation)
+        if req is None:
+            continue
+        # The example carries no credentials: a 401/403 says the body was not the problem.
+        with contextlib.suppress(sg.Unauthorized, sg.Forbidden):
+            guard.check_request(req)
