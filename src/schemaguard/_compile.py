@@ -32,11 +32,13 @@ from typing import Any, Literal
 import jsonschema_rs
 
 from ._formats import FORMAT_CHECKERS, INTEGER_BOUNDS
+from ._graph import find_cycle
 from ._keywords import OAS30_KEYWORDS, SCHEMA, SCHEMA_LIST, SCHEMA_MAP, Dialect
 from ._regex import PATTERN_OPTIONS, translate
 from ._source import join_pointer, split_pointer
 from ._spec import Spec
 from ._walk import mapping_ref
+from .errors import SpecError
 
 Context = Literal["request", "response"]
 RESOURCE = "urn:schemaguard:compiled"
@@ -133,6 +135,12 @@ class Compiler:
         registry = jsonschema_rs.Registry([(RESOURCE, resource)], draft=self._engine_draft())
         return cls({"$ref": self.ref(root)}, registry=registry, **options), root
 
+    def recursive(self, root: str) -> bool:
+        """Whether a definition reachable from ``root`` reaches itself again."""
+        with self._lock:
+            graph = {d: sorted(self._defs[d].refs) for d in self._reachable(root)}
+        return find_cycle(graph) is not None
+
     def ref(self, def_id: str) -> str:
         return f"{RESOURCE}#/{self.container}/{def_id}"
 
@@ -192,8 +200,15 @@ class Compiler:
         """Define the target of ``ref`` and return its id."""
         base = self.spec.uri if uri == FRAGMENT and self.spec is not None else uri
         if self.spec is None:
-            raise _unresolvable(ref)
-        target_uri, target_pointer, target = self.spec.resolve(ref, base, pointer)
+            raise _unresolvable(ref, pointer)
+        try:
+            target_uri, target_pointer, target = self.spec.resolve(ref, base, pointer)
+        except SpecError as exc:
+            if uri != FRAGMENT:
+                raise
+            # Point into the schema the caller gave, not at the fragment's internal slot.
+            local = join_pointer("", *split_pointer(pointer)[1:])
+            raise SpecError(exc.message, pointer=local) from None
         def_id = self._define((target_uri, target_pointer), target, memo=True)
         refs.add(def_id)
         return def_id
@@ -205,7 +220,10 @@ class Compiler:
     ) -> Any:
         """The normalized form of ``node`` (at ``path`` inside definition ``def_id``)."""
         if isinstance(node, bool):
-            return node if self.draft != 4 or node else {"not": {}}
+            # Draft 4 has boolean schemas only as additionalProperties/additionalItems.
+            if self.draft != 4 or path.endswith(("/additionalProperties", "/additionalItems")):
+                return node
+            return {} if node else {"not": {}}
         if not isinstance(node, dict):  # refused at load time for specs
             return node
         if not self.oas:
@@ -249,10 +267,24 @@ class Compiler:
                 for new, (k, v) in zip(names, value.items(), strict=False)
             }
         if (key in SCHEMA_LIST or key == "items") and isinstance(value, list):
-            return [
+            members = [
                 self._schema(v, uri, join_pointer(at, i), def_id, join_pointer(sub, i), refs)
                 for i, v in enumerate(value)
             ]
+            if key in ("allOf", "anyOf"):
+                # A repeated identical $ref is evaluated once (bad-inputs S10): it becomes
+                # `true` in allOf and `false` in anyOf, keeping every index in place.
+                filler: Any = key == "allOf"
+                if self.draft == 4:
+                    filler = {} if filler else {"not": {}}
+                seen: list[Any] = []
+                for i, member in enumerate(members):
+                    if isinstance(member, dict) and list(member) == ["$ref"]:
+                        if member in seen:
+                            members[i] = filler
+                        else:
+                            seen.append(member)
+            return members
         if key == "dependencies" and isinstance(value, dict):
             return {
                 k: v if isinstance(v, list)
@@ -369,10 +401,9 @@ class Compiler:
         return f"{self.ref(def_id)}{path}"
 
 
-def _unresolvable(ref: Any) -> Exception:
-    from .errors import SpecError
-
-    return SpecError(f"cannot resolve `{ref}` without a spec (pass `spec=`)", pointer="")
+def _unresolvable(ref: Any, pointer: str) -> Exception:
+    local = join_pointer("", *split_pointer(pointer)[1:])
+    return SpecError(f"cannot resolve `{ref}` without a spec (pass `spec=`)", pointer=local)
 
 
 def compiler_for(spec: Spec | None, dialect: Dialect, context: Context | None) -> Compiler:

@@ -29,6 +29,9 @@ SCHEMA_LIST = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
 # these never terminates (bad-inputs S02).
 IN_PLACE = frozenset({"allOf", "anyOf", "oneOf", "not", "if", "then", "else", "dependentSchemas"})
 
+# Keywords that never affect validity.
+ANNOTATIONS = frozenset({"description", "title", "example", "examples", "deprecated",
+                         "$comment", "externalDocs", "xml", "default"})
 JSON_TYPES = frozenset({"array", "boolean", "integer", "null", "number", "object", "string"})
 OAS30_TYPES = JSON_TYPES - {"null"}
 

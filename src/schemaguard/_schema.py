@@ -4,17 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import unquote
 
 import jsonschema_rs
 
 from ._compile import Compiler, Context, compiler_for
+from ._graph import MAX_IN_PLACE_COST, find_cycle, over_budget
 from ._keywords import DIALECTS, Dialect, check_keywords, subschemas
-from ._source import join_pointer
+from ._source import join_pointer, split_pointer
 from ._spec import Spec
 from ._violations import convert
 from .errors import Location, SchemaValidationError, SpecError, Violation
 
 MAX_SCHEMA_DEPTH = 256
+MAX_INSTANCE_DEPTH = 1024  # for recursive schemas given to compile_schema
+
+
+def _deeper_than(instance: Any, limit: int) -> bool:
+    """Whether ``instance`` nests containers more than ``limit`` levels (iteratively)."""
+    stack: list[tuple[Any, int]] = [(instance, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
+    return False
 
 
 class SchemaValidator:
@@ -24,18 +41,32 @@ class SchemaValidator:
     when asked for.
     """
 
-    __slots__ = ("_compiler", "_validator", "dialect", "is_valid")
+    __slots__ = ("_compiler", "_max_depth", "_validator", "dialect", "is_valid")
 
-    def __init__(self, compiler: Compiler, validator: jsonschema_rs.Validator) -> None:
+    def __init__(self, compiler: Compiler, validator: jsonschema_rs.Validator,
+                 max_depth: int | None = None) -> None:
         self._compiler = compiler
         self._validator = validator
+        self._max_depth = max_depth
         self.dialect = compiler.dialect
         self.is_valid: Callable[[Any], bool] = validator.is_valid
+        if max_depth is not None:
+            self.is_valid = self._guarded_is_valid
+
+    def _guarded_is_valid(self, instance: Any) -> bool:
+        # A recursive schema follows the instance as deep as it goes; the engine's stack does
+        # not survive ~10,000 levels, so deeper instances are refused before it sees them.
+        return not _deeper_than(instance, MAX_INSTANCE_DEPTH) and self._validator.is_valid(
+            instance)
 
     def iter_violations(
         self, instance: Any, *, location: Location = "body", name: str | None = None
     ) -> Iterator[Violation]:
         """The violations of ``instance``, lazily, in the engine's order."""
+        if self._max_depth is not None and _deeper_than(instance, self._max_depth):
+            yield Violation(location, name, "", "maxDepth",
+                            f"instance is nested deeper than {self._max_depth} levels", "")
+            return
         for error in self._validator.iter_errors(instance):
             yield from convert(self._compiler, error, location, name)
 
@@ -71,13 +102,14 @@ def compile_schema(
         raise ValueError(f"unknown dialect {dialect!r}; expected one of {', '.join(DIALECTS)}")
     if context not in (None, "request", "response"):
         raise ValueError(f"unknown context {context!r}; expected None, 'request' or 'response'")
-    _check(schema, dialect)
+    _check(schema, dialect, spec is not None)
     compiler = compiler_for(spec, dialect, context)
     try:
-        validator, _ = compiler.build(schema, formats)
+        validator, root = compiler.build(schema, formats)
     except jsonschema_rs.ValidationError as exc:  # the engine refused the rewritten schema
         raise SpecError(f"invalid schema: {exc.message.splitlines()[0][:200]}") from None
-    return SchemaValidator(compiler, validator)
+    recursive = compiler.recursive(root) or (spec is None and "$ref" in repr(schema))
+    return SchemaValidator(compiler, validator, MAX_INSTANCE_DEPTH if recursive else None)
 
 
 def compile_at(
@@ -89,8 +121,6 @@ def compile_at(
     uri: str | None = None,
 ) -> SchemaValidator:
     """Compile the schema found at ``pointer`` of the spec (errors point at its real place)."""
-    from ._source import split_pointer
-
     uri = uri or spec.uri
     node: Any = spec.document(uri).content
     for token in split_pointer(pointer):
@@ -100,10 +130,13 @@ def compile_at(
     return SchemaValidator(compiler, validator)
 
 
-def _check(schema: Any, dialect: Dialect) -> None:
-    """The load-time keyword checks, for a schema given directly."""
+def _check(schema: Any, dialect: Dialect, with_spec: bool) -> None:
+    """The load-time checks, for a schema given directly: keywords, nesting, and (for plain
+    JSON Schema, whose `#` refs point into the schema itself) $ref cycles and fan-out."""
     stack: list[tuple[str, Any]] = [("", schema)]
     seen: set[int] = set()
+    in_place: dict[str, list[str]] = {}
+    plain = dialect in ("draft4", "draft2020-12")
     while stack:
         pointer, node = stack.pop()
         if isinstance(node, bool):
@@ -117,5 +150,59 @@ def _check(schema: Any, dialect: Dialect) -> None:
             raise SpecError("schema is nested too deeply", pointer=pointer)
         for keyword, problem in check_keywords(node, dialect):
             raise SpecError(f"`{keyword}` {problem}", pointer=join_pointer(pointer, keyword))
-        for path, child, _ in subschemas(node):
-            stack.append((join_pointer(pointer, *path), child))
+        edges = in_place.setdefault(pointer, [])
+        ref = node.get("$ref")
+        if plain and isinstance(ref, str):
+            if ref.startswith("#"):
+                if _local(schema, unquote(ref[1:])):
+                    edges.append(unquote(ref[1:]))
+            elif not with_spec and not _has_id(schema, ref.partition("#")[0]):
+                remote = "://" in ref
+                raise SpecError(
+                    f"{'remote ' if remote else ''}reference `{ref[:100]}` refused: "
+                    + ("remote references are disabled" if remote else
+                       "it is outside the schema (pass `spec=` to resolve it in a spec)"),
+                    pointer=join_pointer(pointer, "$ref"))
+        for path, child, applies_in_place in subschemas(node):
+            child_pointer = join_pointer(pointer, *path)
+            if applies_in_place:
+                edges.append(child_pointer)
+            stack.append((child_pointer, child))
+    cycle = find_cycle(in_place)
+    if cycle is not None:
+        raise SpecError(f"unresolvable $ref cycle {' → '.join(p or '#' for p in cycle)}",
+                        pointer=cycle[0])
+    heavy = over_budget(in_place)
+    if heavy is not None:
+        raise SpecError("schema expands to more than "
+                        f"{MAX_IN_PLACE_COST:,} in-place evaluations ($ref fan-out)",
+                        pointer=heavy)
+
+
+def _has_id(schema: Any, target: str) -> bool:
+    """Whether a subschema declares ``$id`` (or draft-4 ``id``) ending in ``target``."""
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key in ("$id", "id"):
+                value = node.get(key)
+                if isinstance(value, str) and target and value.rstrip("#").endswith(target):
+                    return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def _local(schema: Any, pointer: str) -> bool:
+    """Whether ``pointer`` names a subschema of ``schema``."""
+    node = schema
+    for token in split_pointer(pointer):
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return False
+    return isinstance(node, (dict, bool))

@@ -196,14 +196,18 @@ def parse(text: str, file: str | None = None, *, json_hint: bool = False) -> Any
         try:
             return json.loads(text, object_pairs_hook=_json_pairs, parse_constant=_json_constant)
         except _DuplicateJsonKey as exc:
-            raise SpecError(f"duplicate key `{exc.args[0]}`", file=file) from None
+            line, column = _yaml_duplicate_mark(text)
+            raise SpecError(f"duplicate key `{exc.args[0]}`", file=file, line=line,
+                            column=column) from None
         except json.JSONDecodeError as exc:
             if json_hint:
                 raise SpecError(
                     f"invalid JSON: {exc.msg}", file=file, line=exc.lineno, column=exc.colno
                 ) from None
         except (RecursionError, ValueError):
-            raise SpecError("the document is nested too deeply", file=file) from None
+            line, column = _deep_position(text)
+            raise SpecError("the document is nested too deeply", file=file, line=line,
+                            column=column) from None
     try:
         data = yaml.load(text, Loader=_Loader)
     except _DuplicateKey as exc:
@@ -229,8 +233,60 @@ def parse(text: str, file: str | None = None, *, json_hint: bool = False) -> Any
     except RecursionError:
         raise SpecError("the document is nested too deeply", file=file) from None
     if "&" in text or "*" in text:
-        check_expansion(data, file)
+        try:
+            check_expansion(data, file)
+        except SpecError as exc:
+            if exc.line is None:
+                exc.line, exc.column = _first_alias(text)
+                exc.args = (exc._render(),)
+            raise
     return data
+
+
+def _yaml_duplicate_mark(text: str) -> tuple[int | None, int | None]:
+    """Where a JSON document repeats a key (JSON is YAML: the YAML reader knows the line)."""
+    try:
+        yaml.load(text, Loader=_Loader)
+    except _DuplicateKey as exc:
+        return exc.mark.line + 1, exc.mark.column + 1
+    except (yaml.YAMLError, RecursionError):
+        pass
+    return None, None
+
+
+def _first_alias(text: str) -> tuple[int | None, int | None]:
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.AliasEvent) and event.start_mark is not None:
+                return event.start_mark.line + 1, event.start_mark.column + 1
+    except yaml.YAMLError:
+        pass
+    return None, None
+
+
+def _deep_position(text: str, limit: int = 500) -> tuple[int | None, int | None]:
+    """Line and column where brackets first nest past ``limit`` (strings skipped)."""
+    depth, in_string, escaped, line, column = 0, False, False, 1, 0
+    for char in text:
+        column += 1
+        if char == "\n":
+            line, column = line + 1, 0
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return line, column
+        elif char in "]}":
+            depth -= 1
+    return None, None
 
 
 def check_expansion(data: Any, file: str | None) -> None:

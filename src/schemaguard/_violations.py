@@ -14,6 +14,7 @@ import jsonschema_rs
 import orjson
 
 from ._compile import FRAGMENT, Compiler
+from ._regex import original
 from ._source import escape_token, join_pointer
 from .errors import Location, Violation
 
@@ -56,7 +57,7 @@ def message(kind: Any, keyword: str) -> str:
         case _Kind.MaxLength(limit):
             return f"expected at most {limit} character{'s' * (limit != 1)}"
         case _Kind.Pattern(pattern):
-            return f"expected a string matching `{_limit(pattern)}`"
+            return f"expected a string matching `{_limit(original(pattern))}`"
         case _Kind.Format(fmt):
             return f"expected a valid {_limit(fmt)}"
         case _Kind.Enum(options):
@@ -123,6 +124,13 @@ def convert(
                             compiler.display((uri, note.schema_pointer), ""))
             return
     text = message(kind, keyword)
+    if isinstance(kind, _Kind.FalseSchema) and error.schema_path[-1:] == [
+            "additionalProperties"] and isinstance(error.instance, dict):
+        # The engine folds `additionalProperties: false` without `properties` into one error.
+        for prop in error.instance:
+            yield Violation(location, name, join_pointer(pointer, prop), "additionalProperties",
+                            "property is not allowed", schema_pointer)
+        return
     match kind:
         case _Kind.Required(prop):
             yield Violation(location, name, join_pointer(pointer, prop), keyword, text,

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal, NamedTuple
 
-from ._keywords import check_keywords, subschemas
+from ._graph import MAX_IN_PLACE_COST, find_cycle, over_budget
+from ._keywords import ANNOTATIONS, check_keywords, subschemas
 from ._source import join_pointer, split_pointer
 from ._spec import SCHEMA_DIALECTS, Spec
 
@@ -245,9 +246,21 @@ class _Walker:
             self._discriminator(uri, join_pointer(pointer, "discriminator"), node["discriminator"])
         for path, child, in_place in subschemas(node):
             child_pointer = join_pointer(pointer, *path)
-            if in_place:
+            if in_place and path[0] in ("allOf", "anyOf") and self._pure_ref(child):
+                # Identical $ref members are evaluated once (the compiler dedupes them).
+                target_uri, target_pointer, _ = self.spec.resolve(
+                    child["$ref"], uri, join_pointer(child_pointer, "$ref"))
+                if (target_uri, target_pointer) not in edges:
+                    edges.append((target_uri, target_pointer))
+            elif in_place:
                 edges.append((uri, child_pointer))
             stack.append((uri, child_pointer, child))
+
+    def _pure_ref(self, schema: Any) -> bool:
+        if not isinstance(schema, dict) or not isinstance(schema.get("$ref"), str):
+            return False
+        return self.dialect == "oas30" or all(
+            key == "$ref" or key in ANNOTATIONS or key.startswith("x-") for key in schema)
 
     def _discriminator(self, uri: str, pointer: str, discriminator: dict[str, Any]) -> None:
         mapping = join_pointer(pointer, "mapping")
@@ -257,29 +270,18 @@ class _Walker:
             self._schema_root(*resolved)
 
     def _check_cycles(self) -> None:
-        """Refuse $ref cycles that never descend into the instance (bad-inputs S02)."""
-        state: dict[Key, int] = {}  # 1 on the DFS path, 2 finished
-        for start in self.in_place:
-            if start in state:
-                continue
-            path: list[Key] = [start]
-            iters = [iter(self.in_place.get(start, ()))]
-            state[start] = 1
-            while iters:
-                nxt = next(iters[-1], None)
-                if nxt is None:
-                    state[path.pop()] = 2
-                    iters.pop()
-                    continue
-                mark = state.get(nxt)
-                if mark == 1:
-                    cycle = [*path[path.index(nxt):], nxt]
-                    names = " → ".join(self._name(k) for k in cycle if k in self.ref_targets)
-                    raise self.spec.error(nxt[0], nxt[1], f"unresolvable $ref cycle {names}")
-                if mark is None:
-                    state[nxt] = 1
-                    path.append(nxt)
-                    iters.append(iter(self.in_place.get(nxt, ())))
+        """Refuse $ref cycles that never descend into the instance (bad-inputs S02) and
+        $ref fan-outs whose evaluation explodes (S10)."""
+        cycle = find_cycle(self.in_place)
+        if cycle is not None:
+            names = " → ".join(self._name(k) for k in cycle if k in self.ref_targets)
+            raise self.spec.error(cycle[-1][0], cycle[-1][1],
+                                  f"unresolvable $ref cycle {names or self._name(cycle[0])}")
+        heavy = over_budget(self.in_place)
+        if heavy is not None:
+            raise self.spec.error(heavy[0], heavy[1],
+                                  "schema expands to more than "
+                                  f"{MAX_IN_PLACE_COST:,} in-place evaluations ($ref fan-out)")
 
     def _name(self, key: Key) -> str:
         tokens = split_pointer(key[1])
