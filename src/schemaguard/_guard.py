@@ -21,6 +21,7 @@ from ._body import BodyError, MediaEntry, decode_form, decode_multipart, json_de
 from ._http import (
     HeaderMap,
     HttpRequest,
+    HttpResponse,
     MediaType,
     decode_path,
     parse_cookies,
@@ -36,6 +37,7 @@ from ._operation import (
     build_security,
 )
 from ._params import EMPTY, MISSING, StyleError
+from ._response import ResponsePlan
 from ._router import Router, base_paths
 from ._security import (
     AuthResult,
@@ -158,6 +160,8 @@ class Guard:
         self._overrides = dict(operations or {})
         self.router: Router[OperationPlan] = Router(base_paths(self.spec.content.get("servers")))
         self.operations: list[Operation] = []
+        self._plans: dict[Operation, OperationPlan] = {}
+        self._responses: dict[Operation, ResponsePlan] = {}
         self._build()
         unused = set(self._overrides) - self._matched_overrides
         if unused:
@@ -205,6 +209,10 @@ class Guard:
                 )
                 route.operations[method.upper()] = plan
                 self.operations.append(operation)
+                self._plans[operation] = plan
+                self._responses[operation] = ResponsePlan(
+                    spec, uri, join_pointer(op_pointer, "responses"), op.get("responses"),
+                    self.formats, self.decode_json)
         for name, where in used.items():
             if name not in self.verifiers:
                 raise ValueError(f"security scheme `{name}` (used by {where}) has no verifier: "
@@ -253,9 +261,10 @@ class Guard:
 
     def compile_all(self) -> None:
         """Compile every operation's validators now (for pre-fork servers)."""
-        for route in self.router.routes:
-            for plan in route.operations.values():
-                plan.validators()
+        for plan in self._plans.values():
+            plan.validators()
+        for responses in self._responses.values():
+            responses.compile_all()
 
     def operation(self, method: str, path_template: str) -> Operation:
         """The operation declared for ``method`` and ``path_template``; KeyError if none."""
@@ -263,6 +272,17 @@ class Guard:
             if route.template == path_template and method.upper() in route.operations:
                 return route.operations[method.upper()].operation
         raise KeyError(f"{method.upper()} {path_template}")
+
+    # -- responses -------------------------------------------------------------------------
+
+    def check_response(self, operation: Operation, response: HttpResponse) -> None:
+        """Raise ResponseValidationError when ``response`` breaks ``operation``'s spec:
+        an undeclared status or media type, a missing or invalid header, or a body that does
+        not conform (in the response context: writeOnly properties are violations)."""
+        responses = self._responses.get(operation)
+        if responses is None:
+            raise ValueError(f"{operation!r} is not an operation of this guard")
+        responses.check(response, self._plans[operation].settings.max_errors)
 
     # -- requests --------------------------------------------------------------------------
 
