@@ -13,7 +13,7 @@ import inspect
 import logging
 import os
 import zlib
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +75,23 @@ _OPERATION_OPTIONS = frozenset({"mode", "validate_responses", "max_body_bytes", 
                                 "max_errors"})
 _SAFE_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-[]")
 Call = tuple[Verifier, Credentials]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadBody:
+    """A step of a deferred check: the adapter reads the body now (at most ``cap`` bytes)."""
+
+    cap: int
+
+
+Step = Call | ReadBody
+
+
+def _declares_body(headers: HeaderMap) -> bool:
+    length = headers.get("content-length")
+    if length is not None:
+        return length.strip() not in ("", "0")
+    return "transfer-encoding" in headers
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +292,10 @@ class Guard:
 
     # -- responses -------------------------------------------------------------------------
 
+    def response_mode(self, operation: Operation) -> str:
+        """validate_responses for ``operation`` ("off", "report" or "enforce")."""
+        return self._plans[operation].settings.validate_responses
+
     def check_response(self, operation: Operation, response: HttpResponse) -> None:
         """Raise ResponseValidationError when ``response`` breaks ``operation``'s spec:
         an undeclared status or media type, a missing or invalid header, or a body that does
@@ -293,10 +314,26 @@ class Guard:
         "off", an ignored path, report mode, or unknown paths passed on). Verifiers are called
         directly; a coroutine-function verifier raises ValueError (use check_request_async).
         """
-        steps = self._check(request)
+        return self.run(request, None)
+
+    async def check_request_async(self, request: HttpRequest) -> ValidatedRequest | None:
+        """check_request for async servers: async verifiers are awaited, sync ones run in a
+        worker thread so they never block the event loop."""
+        return await self.run_async(request, None)
+
+    def run(self, request: HttpRequest,
+            read_body: Callable[[int], bytes] | None) -> ValidatedRequest | None:
+        """check_request for adapters: with ``read_body``, the body is read (at most the
+        operation's cap) only after the route, security and parameters passed."""
+        steps = self._check(request, read_body is not None)
         try:
             call = next(steps)
             while True:
+                if isinstance(call, ReadBody):
+                    if read_body is None:  # pragma: no cover - only deferred runs ask
+                        raise RuntimeError("body requested without a reader")
+                    call = steps.send(read_body(call.cap))
+                    continue
                 verifier, credentials = call
                 if inspect.iscoroutinefunction(verifier):
                     steps.close()
@@ -318,13 +355,19 @@ class Guard:
             value: ValidatedRequest | None = stop.value
             return value
 
-    async def check_request_async(self, request: HttpRequest) -> ValidatedRequest | None:
-        """check_request for async servers: async verifiers are awaited, sync ones run in a
-        worker thread so they never block the event loop."""
-        steps = self._check(request)
+    async def run_async(
+        self, request: HttpRequest, read_body: Callable[[int], Awaitable[bytes]] | None
+    ) -> ValidatedRequest | None:
+        """run() for async adapters: awaits verifiers and the body reader."""
+        steps = self._check(request, read_body is not None)
         try:
             call = next(steps)
             while True:
+                if isinstance(call, ReadBody):
+                    if read_body is None:  # pragma: no cover - only deferred runs ask
+                        raise RuntimeError("body requested without a reader")
+                    call = steps.send(await read_body(call.cap))
+                    continue
                 verifier, credentials = call
                 try:
                     if inspect.iscoroutinefunction(verifier):
@@ -341,7 +384,13 @@ class Guard:
             value: ValidatedRequest | None = stop.value
             return value
 
-    def _check(self, request: HttpRequest) -> Generator[Call, Any, ValidatedRequest | None]:
+    def body_cap(self) -> int:
+        """The largest body any operation accepts (what an adapter may need to read)."""
+        return max([p.settings.max_body_bytes for p in self._plans.values()]
+                   or [self.max_body_bytes])
+
+    def _check(self, request: HttpRequest,
+               deferred: bool) -> Generator[Step, Any, ValidatedRequest | None]:
         if self.mode == "off" or self._ignored(request.path):
             return None
         path = decode_path(request.path)
@@ -374,7 +423,7 @@ class Guard:
         if plan.settings.mode == "off":
             return None
         try:
-            return (yield from self._check_operation(plan, request, match.params))
+            return (yield from self._check_operation(plan, request, match.params, deferred))
         except RequestError as error:
             if self.on_violation is not None:
                 self.on_violation(error, plan.operation)
@@ -407,8 +456,9 @@ class Guard:
         )
 
     def _check_operation(
-        self, plan: OperationPlan, request: HttpRequest, route_params: dict[str, str]
-    ) -> Generator[Call, Any, ValidatedRequest]:
+        self, plan: OperationPlan, request: HttpRequest, route_params: dict[str, str],
+        deferred: bool,
+    ) -> Generator[Step, Any, ValidatedRequest]:
         settings = plan.settings
         headers = HeaderMap(request.headers)
         self._check_length(headers, request.body, settings.max_body_bytes)
@@ -430,11 +480,11 @@ class Guard:
             auth = _ANONYMOUS
         else:
             auth = yield from authenticate(plan.security, context, self.verifiers)
-        if request.body or "content-encoding" in headers:
-            body, entry, media_type = self._content(plan, headers, request.body,
-                                                    settings.max_body_bytes)
+        expects_body = bool(request.body) or (deferred and _declares_body(headers))
+        if expects_body:
+            entry, media_type = self._content_type(plan, headers)
         else:
-            body, entry, media_type = b"", None, None
+            entry, media_type = None, None
         validators = plan.validators()
         found, violations = self._parameters(plan, context, route_params)
         if not violations and validators.parameters is not None and found.values and \
@@ -443,6 +493,16 @@ class Guard:
         if violations:
             raise self._invalid("the request parameters do not conform to the spec",
                                 violations[:settings.max_errors])
+        body = request.body
+        if deferred:
+            # Adapters cannot trust framing headers (HTTP/2 needs no Content-Length): the
+            # body is always read, after everything that does not need it has passed.
+            body = yield ReadBody(settings.max_body_bytes)
+            self._check_length(headers, body, settings.max_body_bytes)
+            if body and entry is None:
+                entry, media_type = self._content_type(plan, headers)
+        if body and "content-encoding" in headers:
+            body = self._decode_codings(headers, body, settings.max_body_bytes)
         value = self._body(plan, body, entry, media_type, settings)
         return ValidatedRequest(
             plan.operation, found.by_location["path"], found.by_location["query"],
@@ -476,29 +536,13 @@ class Guard:
 
     # -- content type and encoding ---------------------------------------------------------
 
-    def _content(
-        self, plan: OperationPlan, headers: HeaderMap, body: bytes, cap: int
-    ) -> tuple[bytes, MediaEntry | None, MediaType | None]:
-        codings = [c.strip().lower() for value in headers.get_all("content-encoding")
-                   for c in value.split(",") if c.strip()]
-        codings = [c for c in codings if c != "identity"]
-        if codings:
-            accepted = ", ".join(self.content_encodings) or "identity"
-            for coding in codings:
-                if coding not in self.content_encodings:
-                    raise UnsupportedMediaType(
-                        "the content coding is not accepted",
-                        (Violation("header", "Content-Encoding", "", "contentEncoding",
-                                   "content coding not accepted", ""),),
-                        [("Accept-Encoding", accepted)])
-            for coding in reversed(codings):
-                try:
-                    body = _inflate(body, coding, cap)
-                except BodyError as exc:
-                    raise self._invalid("the request body cannot be decoded", [
-                        Violation("body", None, "", exc.keyword, exc.message, "")]) from None
-        if not body or plan.body is None:
-            return body, None, None
+    def _content_type(
+        self, plan: OperationPlan, headers: HeaderMap
+    ) -> tuple[MediaEntry | None, MediaType | None]:
+        """The declared media type the request body will be read as (415 when none)."""
+        self._codings(headers)
+        if plan.body is None:
+            return None, None
         values = headers.get_all("content-type")
         if len(values) != 1:
             raise UnsupportedMediaType(
@@ -521,7 +565,30 @@ class Guard:
                 "JSON bodies must be UTF-8",
                 (Violation("header", "Content-Type", "", "contentEncoding",
                            "JSON must be UTF-8", ""),))
-        return body, entry, media_type
+        return entry, media_type
+
+    def _codings(self, headers: HeaderMap) -> list[str]:
+        """The body's content codings, outermost last; 415 for any not enabled."""
+        codings = [c.strip().lower() for value in headers.get_all("content-encoding")
+                   for c in value.split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        for coding in codings:
+            if coding not in self.content_encodings:
+                raise UnsupportedMediaType(
+                    "the content coding is not accepted",
+                    (Violation("header", "Content-Encoding", "", "contentEncoding",
+                               "content coding not accepted", ""),),
+                    [("Accept-Encoding", ", ".join(self.content_encodings) or "identity")])
+        return codings
+
+    def _decode_codings(self, headers: HeaderMap, body: bytes, cap: int) -> bytes:
+        for coding in reversed(self._codings(headers)):
+            try:
+                body = _inflate(body, coding, cap)
+            except BodyError as exc:
+                raise self._invalid("the request body cannot be decoded", [
+                    Violation("body", None, "", exc.keyword, exc.message, "")]) from None
+        return body
 
     # -- parameters ------------------------------------------------------------------------
 

@@ -1,0 +1,98 @@
+"""What the WSGI and ASGI middlewares share: building the guard, rendering answers, logging.
+
+Answers are RFC 9457 problem documents. A fault inside schemaguard or a user callback is a
+generic 500 whose body says nothing about the cause; the log gets one line with a request id
+and the exception's type, never its message (it may hold a secret) or request values.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from ._guard import Guard
+from ._http import HttpResponse
+from ._operation import Operation
+from .errors import RequestError, ResponseValidationError
+
+logger = logging.getLogger("schemaguard")
+
+PROBLEM_TYPE = "application/problem+json"
+_INTERNAL = orjson.dumps({
+    "type": "about:blank",
+    "title": "Internal Server Error",
+    "status": 500,
+    "detail": "the request could not be processed",
+})
+
+
+def make_guard(spec: Any, options: Mapping[str, Any]) -> Guard:
+    """The guard a middleware uses: ``spec`` is a path, mapping, Spec or a ready Guard."""
+    if isinstance(spec, Guard):
+        if options:
+            raise ValueError("options go to the Guard when a ready Guard is given, not to the "
+                             f"middleware (got {', '.join(sorted(options))})")
+        return spec
+    if spec is None:
+        raise ValueError("GuardMiddleware needs `spec`: a path, a mapping, a Spec or a Guard")
+    return Guard(spec, **options)
+
+
+def problem(error: RequestError) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and body of the problem+json answer for ``error``."""
+    body = orjson.dumps(error.to_problem())
+    headers = [("content-type", PROBLEM_TYPE), ("content-length", str(len(body))),
+               *error.headers]
+    return error.status_code, headers, body
+
+
+def internal_error(exc: BaseException, where: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The generic 500 answer, logged once with a request id (no message, no values)."""
+    request_id = uuid.uuid4().hex
+    logger.error("schemaguard answered 500 (request %s): %s raised in %s", request_id,
+                 type(exc).__name__, where,
+                 extra={"schemaguard": {"request_id": request_id, "status": 500}})
+    logger.debug("schemaguard 500 details (request %s)", request_id, exc_info=exc)
+    return 500, [("content-type", PROBLEM_TYPE), ("content-length", str(len(_INTERNAL))),
+                 ("x-request-id", request_id)], _INTERNAL
+
+
+def log_rejection(error: RequestError, operation: Operation | None) -> None:
+    logger.info("schemaguard rejected a request: %s %s", error.status_code, error.detail,
+                extra={"schemaguard": {
+                    "status": error.status_code,
+                    "operation": _name(operation),
+                    "violations": [v.to_dict() for v in error.violations],
+                }})
+
+
+def check_response(guard: Guard, operation: Operation, status: int,
+                   headers: list[tuple[str, str]], body: bytes) -> bool:
+    """Validate a buffered response; False when it must not be sent (enforce mode)."""
+    mode = guard.response_mode(operation)
+    try:
+        guard.check_response(operation, HttpResponse(status, headers, body))
+    except ResponseValidationError as exc:
+        logger.warning("schemaguard: response of %s breaks the spec: %s", _name(operation),
+                       exc.detail, extra={"schemaguard": {
+                           "operation": _name(operation), "status": status,
+                           "violations": [v.to_dict() for v in exc.violations]}})
+        return mode != "enforce"
+    return True
+
+
+def content_length(headers: list[tuple[str, str]]) -> int | None:
+    for name, value in headers:
+        if name.lower() == "content-length":
+            return int(value) if value.strip().isdigit() else None
+    return None
+
+
+def _name(operation: Operation | None) -> str | None:
+    if operation is None:
+        return None
+    return operation.operation_id or f"{operation.method} {operation.path_template}"

@@ -1,0 +1,209 @@
+"""ASGI middleware: ``app.add_middleware(GuardMiddleware, spec="openapi.yaml")``.
+
+A pure ASGI middleware (no BaseHTTPMiddleware): non-HTTP traffic (lifespan, websockets) passes
+through; an HTTP request reaches the app only when the guard accepts it. The body is read
+after the route, security and parameters passed, within ``body_timeout`` (408) and the cap
+(413, as soon as the cap is crossed); a client that disconnects first gets nothing and the app
+is never called. The app receives the exact body bytes the guard checked, then the server's
+own later messages (a disconnect is still delivered), and finds the ``ValidatedRequest`` at
+``scope["state"]["schemaguard"]`` (``request.state.schemaguard`` in Starlette and FastAPI).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import quote
+
+from ._adapter import (
+    check_response,
+    content_length,
+    internal_error,
+    log_rejection,
+    make_guard,
+    problem,
+)
+from ._guard import Guard, ValidatedRequest
+from ._http import HttpRequest
+from ._security import certificate_from_header
+from .errors import PayloadTooLarge, RequestError, RequestTimeout, Violation
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+_SAFE_PATH = "/:@!$&'()*+,;=-._~"
+
+
+class _Disconnected(Exception):
+    """The client went away before the body was complete."""
+
+
+class GuardMiddleware:
+    """Guard an ASGI app with an OpenAPI spec (a path, mapping, Spec or a ready Guard)."""
+
+    def __init__(self, app: ASGIApp, spec: Any = None, **options: Any) -> None:
+        self.app = app
+        self.guard: Guard = make_guard(spec, options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        buffered: list[bytes] = []
+        timeout = self.guard.body_timeout
+
+        async def read_body(cap: int) -> bytes:
+            body = await _read_body(receive, cap, timeout)
+            buffered.append(body)
+            return body
+
+        validated: ValidatedRequest | None
+        try:
+            validated = await self.guard.run_async(_request(scope), read_body)
+        except _Disconnected:
+            return
+        except RequestError as error:
+            log_rejection(error, None)
+            await _answer(send, *problem(error))
+            return
+        except Exception as exc:
+            answer = internal_error(exc, "the guard")
+            if self.guard.mode != "report":
+                await _answer(send, *answer)
+                return
+            validated = None  # report mode: a fault in the guard never blocks traffic
+        if validated is not None:
+            state = scope.get("state")
+            if state is None:
+                state = scope["state"] = {}
+            state["schemaguard"] = validated
+        app_receive = _replay(buffered[0], receive) if buffered else receive
+        if validated is None or self.guard.response_mode(validated.operation) == "off":
+            await self.app(scope, app_receive, send)
+            return
+        await self.app(scope, app_receive, _ResponseCheck(self.guard, validated, send))
+
+
+async def _read_body(receive: Receive, cap: int, timeout: float) -> bytes:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    body = bytearray()
+    while True:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise _timeout()
+        try:
+            message = await asyncio.wait_for(receive(), remaining)
+        except asyncio.TimeoutError:
+            raise _timeout() from None
+        if message["type"] == "http.disconnect":
+            raise _Disconnected
+        body += message.get("body", b"")
+        if len(body) > cap:
+            raise PayloadTooLarge(f"the request body is larger than {cap} bytes", (
+                Violation("body", None, "", "maxLength", f"body larger than {cap} bytes", ""),))
+        if not message.get("more_body", False):
+            return bytes(body)
+
+
+def _timeout() -> RequestTimeout:
+    return RequestTimeout("the request body did not arrive in time", (
+        Violation("body", None, "", "timeout", "body not received before the deadline", ""),))
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The body once, as one message, then whatever the server sends next."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _answer(send: Send, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+class _ResponseCheck:
+    """A ``send`` that buffers a bounded response, validates it, then sends it (or a 500)."""
+
+    def __init__(self, guard: Guard, validated: ValidatedRequest, send: Send) -> None:
+        self.guard = guard
+        self.validated = validated
+        self.send = send
+        self.start: Message | None = None
+        self.chunks: list[bytes] = []
+        self.passing = False
+
+    async def __call__(self, message: Message) -> None:
+        if self.passing:
+            await self.send(message)
+            return
+        if message["type"] == "http.response.start":
+            headers = [(k.decode("latin-1"), v.decode("latin-1"))
+                       for k, v in message.get("headers", [])]
+            length = content_length(headers)
+            if length is None or length > self.guard.max_body_bytes:
+                # Streaming or too large to buffer: passed through unvalidated (documented).
+                self.passing = True
+                await self.send(message)
+                return
+            self.start = message
+            return
+        if message["type"] != "http.response.body" or self.start is None:
+            await self.send(message)
+            return
+        self.chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        start, body = self.start, b"".join(self.chunks)
+        headers = [(k.decode("latin-1"), v.decode("latin-1"))
+                   for k, v in start.get("headers", [])]
+        try:
+            allowed = check_response(self.guard, self.validated.operation, start["status"],
+                                     headers, body)
+        except Exception as exc:
+            await _answer(self.send, *internal_error(exc, "response validation"))
+            return
+        if not allowed:
+            await _answer(self.send, *internal_error(RuntimeError("response breaks the spec"),
+                                                     "response validation"))
+            return
+        await self.send(start)
+        await self.send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _request(scope: Scope) -> HttpRequest:
+    raw_path = scope.get("raw_path")
+    if raw_path:
+        path = raw_path.decode("latin-1").split("?", 1)[0]
+    else:
+        path = quote((scope.get("root_path", "") + scope.get("path", "/")).encode("utf-8"),
+                     safe=_SAFE_PATH)
+    headers = [(k.decode("latin-1").lower(), v.decode("latin-1"))
+               for k, v in scope.get("headers", [])]
+    query = scope.get("query_string", b"").decode("latin-1")
+    return HttpRequest(scope.get("method", "GET"), path or "/", query, headers, b"",
+                       _client_cert(scope))
+
+
+def _client_cert(scope: Scope) -> bytes | None:
+    """The client certificate from the ASGI TLS extension (never from request headers)."""
+    tls = (scope.get("extensions") or {}).get("tls") or {}
+    chain = tls.get("client_cert_chain") or []
+    if chain and isinstance(chain[0], str):
+        return certificate_from_header(chain[0])
+    return None
+
+
+__all__ = ["GuardMiddleware"]

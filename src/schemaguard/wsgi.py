@@ -1,0 +1,213 @@
+"""WSGI middleware: ``app.wsgi_app = GuardMiddleware(app.wsgi_app, "openapi.yaml")``.
+
+The request reaches the app only when the guard accepts it; the app finds the
+``ValidatedRequest`` at ``environ["schemaguard"]`` and reads the same body bytes the guard
+checked (``wsgi.input`` is re-wrapped). The body is read only after the route, security and
+parameters passed, never more than ``CONTENT_LENGTH`` (or, for chunked requests the server
+terminates, until EOF) and never past the cap.
+
+What WSGI cannot see: servers merge repeated headers into one comma-joined value and map
+``X_Api_Key`` and ``X-Api-Key`` to the same ``HTTP_X_API_KEY``, so a duplicated credential
+reaches the verifier as one opaque value (it then fails), and the underscore spoof must be
+refused by the server (gunicorn >= 22 and Werkzeug drop such headers).
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from ._adapter import (
+    check_response,
+    content_length,
+    internal_error,
+    log_rejection,
+    make_guard,
+    problem,
+)
+from ._guard import Guard, ValidatedRequest
+from ._http import HttpRequest
+from ._security import certificate_from_header
+from .errors import PayloadTooLarge, RequestError, RequestValidationError, Violation
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+_CHUNK = 65_536
+_REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+            405: "Method Not Allowed", 408: "Request Timeout", 413: "Content Too Large",
+            415: "Unsupported Media Type", 422: "Unprocessable Content",
+            429: "Too Many Requests", 500: "Internal Server Error"}
+_SAFE_PATH = "/:@!$&'()*+,;=-._~"
+
+
+class GuardMiddleware:
+    """Guard a WSGI app with an OpenAPI spec (a path, mapping, Spec or a ready Guard)."""
+
+    def __init__(self, app: WSGIApp, spec: Any = None, **options: Any) -> None:
+        self.app = app
+        self.guard: Guard = make_guard(spec, options)
+        for name, verifier in self.guard.verifiers.items():
+            if inspect.iscoroutinefunction(verifier):
+                raise ValueError(f"the verifier for `{name}` is a coroutine function; a WSGI "
+                                 "server can only run synchronous verifiers")
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        read: list[bytes] = []
+
+        def read_body(cap: int) -> bytes:
+            body = _read_body(environ, cap)
+            read.append(body)
+            return body
+
+        validated: ValidatedRequest | None
+        try:
+            validated = self.guard.run(_request(environ), read_body)
+        except RequestError as error:
+            log_rejection(error, None)
+            return _answer(start_response, *problem(error))
+        except Exception as exc:
+            answer = internal_error(exc, "the guard")
+            if self.guard.mode != "report":
+                return _answer(start_response, *answer)
+            validated = None  # report mode: a fault in the guard never blocks traffic
+        if read:
+            environ["wsgi.input"] = io.BytesIO(read[0])
+            environ["CONTENT_LENGTH"] = str(len(read[0]))
+        environ["schemaguard"] = validated
+        if validated is None or self.guard.response_mode(validated.operation) == "off":
+            return self.app(environ, start_response)
+        return self._validated(environ, start_response, validated)
+
+    def _validated(self, environ: Environ, start_response: StartResponse,
+                   validated: ValidatedRequest) -> Iterable[bytes]:
+        captured: list[Any] = []
+        written: list[bytes] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured[:] = [status, headers, exc_info]
+            return written.append
+
+        result = self.app(environ, capture)
+        chunks = iter(result)
+        cap = self.guard.max_body_bytes
+        first = next(chunks, None)  # WSGI apps call start_response before the first chunk
+        if first is not None:
+            written.append(first)
+        if not captured:  # pragma: no cover - a broken app; let the server report it
+            return _closing(written, chunks, result)
+        status, headers, exc_info = captured
+        length = content_length(headers)
+        if length is None or length > cap:
+            # Streaming or too large to buffer: passed through unvalidated (documented).
+            start_response(status, headers, exc_info)
+            return _closing(written, chunks, result)
+        try:
+            body = b"".join([*written, *chunks])
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        try:
+            allowed = check_response(self.guard, validated.operation, int(status[:3]),
+                                     headers, body)
+        except Exception as exc:
+            return _answer(start_response, *internal_error(exc, "response validation"))
+        if not allowed:
+            return _answer(start_response, *internal_error(
+                RuntimeError("response breaks the spec"), "response validation"))
+        start_response(status, headers, exc_info)
+        return [body]
+
+
+def _closing(head: list[bytes], rest: Iterator[bytes], result: Iterable[bytes]
+             ) -> Iterator[bytes]:
+    try:
+        yield from head
+        yield from rest
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+
+
+def _answer(start_response: StartResponse, status: int, headers: list[tuple[str, str]],
+            body: bytes) -> list[bytes]:
+    start_response(f"{status} {_REASONS.get(status, 'Error')}", headers)
+    return [body]
+
+
+def _request(environ: Environ) -> HttpRequest:
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        if "://" in raw.split("?", 1)[0]:
+            raw = urlsplit(raw).path or "/"
+        path = raw.split("?", 1)[0]
+    else:
+        # PEP 3333: PATH_INFO holds the decoded bytes as latin-1; quote them back.
+        script = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        path = quote(script.encode("latin-1"), safe=_SAFE_PATH)
+    headers = [(key[5:].replace("_", "-").lower(), value) for key, value in environ.items()
+               if key.startswith("HTTP_")]
+    if environ.get("CONTENT_TYPE"):
+        headers.append(("content-type", environ["CONTENT_TYPE"]))
+    if environ.get("CONTENT_LENGTH"):
+        headers.append(("content-length", environ["CONTENT_LENGTH"]))
+    return HttpRequest(environ.get("REQUEST_METHOD", "GET"), path or "/",
+                       environ.get("QUERY_STRING", ""), headers, b"", _client_cert(environ))
+
+
+def _client_cert(environ: Environ) -> bytes | None:
+    """The TLS client certificate the server verified (never a request header)."""
+    pem = environ.get("SSL_CLIENT_CERT")
+    if isinstance(pem, str) and pem:
+        return certificate_from_header(pem)
+    sock = environ.get("gunicorn.socket")
+    getpeercert = getattr(sock, "getpeercert", None)
+    if getpeercert is not None:
+        try:
+            der = getpeercert(binary_form=True)
+        except (ValueError, OSError):
+            return None
+        return der or None
+    return None
+
+
+def _read_body(environ: Environ, cap: int) -> bytes:
+    """At most ``cap`` bytes of the body, as PEP 3333 allows reading it."""
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    declared = environ.get("CONTENT_LENGTH", "")
+    if declared:
+        if not declared.strip().isdigit():
+            raise RequestValidationError("invalid Content-Length", (
+                Violation("header", "Content-Length", "", "type", "expected an integer", ""),))
+        remaining = int(declared)
+        if remaining > cap:
+            raise _too_large(cap)
+    elif environ.get("wsgi.input_terminated"):
+        remaining = cap + 1  # chunked: read to EOF, one byte past the cap at most
+    else:
+        return b""
+    chunks: list[bytes] = []
+    size = 0
+    while remaining > 0:
+        chunk = stream.read(min(_CHUNK, remaining))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        remaining -= len(chunk)
+        if size > cap:
+            raise _too_large(cap)
+    return b"".join(chunks)
+
+
+def _too_large(cap: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"the request body is larger than {cap} bytes", (
+        Violation("body", None, "", "maxLength", f"body larger than {cap} bytes", ""),))
+
+
+__all__ = ["GuardMiddleware"]
