@@ -8,6 +8,7 @@ Content-Encoding (415) -> parameters (400) -> body cap (413) -> body (400).
 from __future__ import annotations
 
 import asyncio
+import copy
 import fnmatch
 import inspect
 import logging
@@ -36,7 +37,7 @@ from ._operation import (
     build_parameters,
     build_security,
 )
-from ._params import EMPTY, MISSING, StyleError
+from ._params import EMPTY, MISSING, ContentError, StyleError
 from ._response import ResponsePlan
 from ._router import Router, base_paths
 from ._security import (
@@ -598,22 +599,23 @@ class Guard:
         found = _Found()
         values, by_location = found.values, found.by_location
         violations: list[Violation] = []
-        query, headers, cookies = context.query, context.headers, context.cookies
+        query = context.query
         for parameter, read in plan.readers:
             try:
-                value = read(query, headers, cookies, route_params)
+                value = read(context, route_params)
             except StyleError as exc:
-                violations.append(parameter.violation("style", str(exc)))
-                continue
-            except BodyError as exc:
-                violations.append(parameter.violation("content", exc.message))
+                keyword = "content" if isinstance(exc, ContentError) else "style"
+                violations.append(parameter.violation(keyword, str(exc)))
                 continue
             if value is MISSING:
                 if parameter.required:
                     violations.append(parameter.violation(
                         "required", f"missing required {parameter.location} parameter"))
                 elif parameter.shape.has_default:
-                    by_location[parameter.location][parameter.name] = parameter.shape.default
+                    default = parameter.shape.default
+                    if isinstance(default, (dict, list)):
+                        default = copy.deepcopy(default)  # never hand out the spec's object
+                    by_location[parameter.location][parameter.name] = default
             elif value is EMPTY:
                 if parameter.allow_empty:
                     by_location["query"][parameter.name] = ""

@@ -66,7 +66,7 @@ class HeaderMap:
         return list(self._values)
 
 
-def parse_query(query: str) -> dict[str, list[str]]:
+def parse_query(query: str, *, decode_values: bool = True) -> dict[str, list[str]]:
     """Decode a query string into name -> values (blank values kept)."""
     result: dict[str, list[str]] = {}
     if not query:
@@ -78,7 +78,8 @@ def parse_query(query: str) -> dict[str, list[str]]:
         name, _, value = field.partition("=")
         if not plain:
             name = unquote(name.replace("+", " "), errors="replace")
-            value = unquote(value.replace("+", " "), errors="replace")
+            if decode_values:
+                value = unquote(value.replace("+", " "), errors="replace")
         found = result.get(name)
         if found is None:
             result[name] = [value]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import unquote_plus
 
 from ._shape import _INTEGER, Shape, coerce
 from .errors import Location, Violation
@@ -27,10 +28,15 @@ ALLOWED_STYLES: dict[str, frozenset[str]] = {
     "cookie": frozenset({"form"}),
 }
 MISSING = object()
+_REPEATED = "expected a single value, got the parameter more than once"
 
 
 class StyleError(Exception):
     """A value that does not follow its declared serialization."""
+
+
+class ContentError(StyleError):
+    """A `content` parameter whose value is not of its media type (JSON)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,91 +59,106 @@ class Parameter:
         return Violation(location, self.name, pointer, keyword, message, "")
 
     def decode(self, raw: list[str]) -> Any:
-        """Typed value from the raw strings found for this parameter (at least one)."""
+        """Typed value from the strings found for this parameter (at least one)."""
         if self.json_content:
             if len(raw) > 1:
                 raise StyleError("expected a single value")
-            return self.decode_json(raw[0].encode("utf-8"))
-        shape = self.shape
-        kind = shape.kind
+            try:
+                return self.decode_json(raw[0].encode("utf-8"))
+            except Exception as exc:  # BodyError; its message speaks of bodies
+                raise ContentError("expected a JSON value") from exc
+        shape, kind = self.shape, self.shape.kind
         if self.location == "query":
             return self._query(raw, shape, kind)
-        if len(raw) > 1:
-            if kind != "array":
-                raise StyleError("expected a single value, got the parameter more than once")
-            raw = [",".join(raw)]
-        value = raw[0]
+        if len(raw) > 1 and kind != "array":
+            raise StyleError(_REPEATED)
         if self.location == "header":
-            value = value.strip(" \t")
-        if self.location == "path":
-            value = self._unwrap_path(value)
-        return self._delimited(value, ",", shape, kind, exploded_pairs=self._pairs_exploded)
+            # RFC 9110 §5.6.1: list members are separated by commas with optional whitespace.
+            items = [item.strip(" \t") for value in raw for item in value.split(",")]
+            if kind == "primitive":
+                return coerce(",".join(items), shape)
+            return self._build(items, shape, kind, pairs="kv" if self.explode else "alternate")
+        if len(raw) > 1:  # a repeated cookie: one item each (split too when not exploded)
+            items = raw if self.explode else [i for value in raw for i in value.split(",")]
+            return self._build(items, shape, kind, pairs="alternate")
+        value = raw[0]
+        if self.location == "path" and self.style in ("label", "matrix"):
+            return self._prefixed(value, shape, kind)
+        if kind == "primitive":
+            return coerce(value, shape)
+        items = value.split(",") if value else []
+        exploded = self.explode and self.location == "path"
+        return self._build(items, shape, kind, pairs="kv" if exploded else "alternate")
 
-    @property
-    def _pairs_exploded(self) -> bool:
-        return self.explode and self.location in ("path", "header")
-
-    def _unwrap_path(self, value: str) -> str:
+    def _prefixed(self, value: str, shape: Shape, kind: str) -> Any:
+        """Label (`.`) and matrix (`;name=`) path values (RFC 6570 §3.2.5, §3.2.7)."""
         if self.style == "label":
             if not value.startswith("."):
                 raise StyleError("expected label style (a leading `.`)")
             value = value[1:]
-            if self.explode and self.shape.kind != "primitive":
-                # `.3.4.5` / `.role=admin.firstName=Alex`: re-join on commas for one parser.
-                return value.replace(".", ",")
-            return value
-        if self.style == "matrix":
-            if not value.startswith(";"):
-                raise StyleError("expected matrix style (a leading `;`)")
-            parts = value[1:].split(";")
-            kind = self.shape.kind
-            if self.explode and kind == "object":
-                return ",".join(parts)
-            values = []
-            for part in parts:
-                name, _, rest = part.partition("=")
-                if name != self.name:
-                    raise StyleError(f"expected matrix style `;{self.name}=...`")
-                values.append(rest)
-            if kind == "array" and self.explode:
-                return ",".join(values)
-            if len(values) != 1:
-                raise StyleError("expected a single matrix value")
-            return values[0]
-        return value
-
-    def _delimited(
-        self, value: str, separator: str, shape: Shape, kind: str, *, exploded_pairs: bool
-    ) -> Any:
-        if kind == "array":
+            if kind == "primitive":
+                return coerce(value, shape)
+            separator = "." if self.explode else ","
             items = value.split(separator) if value else []
+            return self._build(items, shape, kind, pairs="kv" if self.explode else "alternate")
+        if not value.startswith(";"):
+            raise StyleError("expected matrix style (a leading `;`)")
+        parts = value[1:].split(";")
+        if kind == "object" and self.explode:
+            return self._build(parts, shape, kind, pairs="kv")
+        values = []
+        for part in parts:
+            name, _, rest = part.partition("=")
+            if name != self.name:
+                raise StyleError(f"expected matrix style `;{self.name}=...`")
+            values.append(rest)
+        if kind == "array" and self.explode:
+            return self._build(values, shape, kind, pairs="kv")
+        if len(values) != 1:
+            raise StyleError("expected a single matrix value")
+        if kind == "primitive":
+            return coerce(values[0], shape)
+        items = values[0].split(",") if values[0] else []
+        return self._build(items, shape, kind, pairs="alternate")
+
+    @staticmethod
+    def _build(items: list[str], shape: Shape, kind: str, *, pairs: str) -> Any:
+        """An array of items, or an object from `k=v` items or alternating `k,v` items."""
+        if kind == "array":
             item_shape = shape.items or Shape()
             return [coerce(item, item_shape) for item in items]
-        if kind == "object":
-            if exploded_pairs:
-                result: dict[str, Any] = {}
-                for pair in value.split(separator) if value else []:
-                    name, sep, item = pair.partition("=")
-                    if not sep:
-                        raise StyleError("expected name=value pairs")
-                    result[name] = coerce(item, shape.property(name))
-                return result
-            parts = value.split(separator) if value else []
-            if len(parts) % 2:
-                raise StyleError("expected name,value pairs")
-            return {parts[i]: coerce(parts[i + 1], shape.property(parts[i]))
-                    for i in range(0, len(parts), 2)}
-        return coerce(value, shape)
+        if pairs == "kv":
+            result: dict[str, Any] = {}
+            for pair in items:
+                name, sep, item = pair.partition("=")
+                if not sep:
+                    raise StyleError("expected name=value pairs")
+                result[name] = coerce(item, shape.property(name))
+            return result
+        if len(items) % 2:
+            raise StyleError("expected name,value pairs")
+        return {items[i]: coerce(items[i + 1], shape.property(items[i]))
+                for i in range(0, len(items), 2)}
 
     def _query(self, raw: list[str], shape: Shape, kind: str) -> Any:
         if kind == "array" and self.explode and self.style != "deepObject":
             item_shape = shape.items or Shape()
             return [coerce(item, item_shape) for item in raw]
         if len(raw) > 1:
-            raise StyleError("expected a single value, got the parameter more than once")
-        value = raw[0]
+            raise StyleError(_REPEATED)
+        if kind == "primitive":
+            return coerce(raw[0], shape)
         separator = {"spaceDelimited": " ", "pipeDelimited": "|"}.get(self.style, ",")
-        return self._delimited(value, separator, shape, kind, exploded_pairs=False)
+        items = raw[0].split(separator) if raw[0] else []
+        return self._build(items, shape, kind, pairs="alternate")
+
+    def decode_raw_query(self, raw: list[str]) -> Any:
+        """A comma-delimited query value split before percent-decoding (RFC 6570 §3.2.1: an
+        encoded `%2C` is data, only a literal comma delimits)."""
+        if len(raw) > 1:
+            raise StyleError(_REPEATED)
+        items = [unquote_plus(item) for item in raw[0].split(",")] if raw[0] else []
+        return self._build(items, self.shape, self.shape.kind, pairs="alternate")
 
 
 def exploded_object(
@@ -180,8 +201,7 @@ def deep_object(parameter: Parameter, query: dict[str, list[str]]) -> dict[str, 
 
 
 EMPTY = object()  # a query field sent with an empty value
-_REPEATED = "expected a single value, got the parameter more than once"
-Reader = Callable[[dict[str, list[str]], Any, dict[str, list[str]], dict[str, str]], Any]
+Reader = Callable[[Any, dict[str, str]], Any]  # (RequestContext, route params) -> value
 
 
 def converter(shape: Shape) -> Callable[[str], Any]:
@@ -203,97 +223,86 @@ def _to_integer(value: str) -> Any:
 
 
 def reader(parameter: Parameter) -> Reader:
-    """A function (query, headers, cookies, route params) -> typed value, MISSING or EMPTY.
+    """A function (request context, route params) -> typed value, MISSING or EMPTY.
 
     The common shapes get straight-line code; the rest go through Parameter.decode.
     """
     name, location, shape = parameter.name, parameter.location, parameter.shape
     kind = shape.kind
-    if location == "path" and kind == "primitive" and parameter.style == "simple":
-        convert = converter(shape)
-        return lambda query, headers, cookies, route: convert(route[name])
-    if location == "query" and not parameter.json_content:
-        if parameter.style == "deepObject":
-            return lambda query, headers, cookies, route: _or_missing(deep_object(parameter,
-                                                                                  query))
-        if kind == "object" and parameter.explode:
-            return lambda query, headers, cookies, route: _or_missing(
-                exploded_object(parameter, query))
+    if location == "path":
+        if kind == "primitive" and parameter.style == "simple":
+            convert = converter(shape)
+            return lambda context, route: convert(route[name])
+        return lambda context, route: parameter.decode([route[name]])
+    if location == "header":
+        lowered = name.lower()
         if kind == "primitive":
             convert = converter(shape)
 
-            def read_primitive(query: dict[str, list[str]], headers: Any,
-                               cookies: dict[str, list[str]], route: dict[str, str]) -> Any:
-                raw = query.get(name)
-                if raw is None:
+            def read_header_value(context: Any, route: dict[str, str]) -> Any:
+                raw = context.headers.get_all(lowered)
+                if not raw:
                     return MISSING
                 if len(raw) > 1:
                     raise StyleError(_REPEATED)
-                value = raw[0]
-                return convert(value) if value else EMPTY
+                return convert(raw[0].strip(" \t"))
 
-            return read_primitive
-        if kind == "array" and not parameter.explode:
-            item = converter(shape.items or Shape())
-            separator = {"spaceDelimited": " ", "pipeDelimited": "|"}.get(parameter.style, ",")
+            return read_header_value
 
-            def read_delimited(query: dict[str, list[str]], headers: Any,
-                               cookies: dict[str, list[str]], route: dict[str, str]) -> Any:
-                raw = query.get(name)
-                if raw is None:
-                    return MISSING
-                if len(raw) > 1:
-                    raise StyleError(_REPEATED)
-                return [item(v) for v in raw[0].split(separator)] if raw[0] else []
-
-            return read_delimited
-        if kind == "array" and parameter.explode:
-            item = converter(shape.items or Shape())
-
-            def read_exploded(query: dict[str, list[str]], headers: Any,
-                              cookies: dict[str, list[str]], route: dict[str, str]) -> Any:
-                raw = query.get(name)
-                return MISSING if raw is None else [item(v) for v in raw]
-
-            return read_exploded
-    if location == "path":
-        return lambda query, headers, cookies, route: parameter.decode([route[name]])
-    if location == "header" and kind == "primitive":
-        lowered = name.lower()
-        convert = converter(shape)
-
-        def read_header_value(query: dict[str, list[str]], headers: Any,
-                              cookies: dict[str, list[str]], route: dict[str, str]) -> Any:
-            raw = headers.get_all(lowered)
-            if not raw:
-                return MISSING
-            if len(raw) > 1:
-                raise StyleError(_REPEATED)
-            return convert(raw[0].strip(" \t"))
-
-        return read_header_value
-    if location == "header":
-        lowered = name.lower()
-
-        def read_header(query: dict[str, list[str]], headers: Any,
-                        cookies: dict[str, list[str]], route: dict[str, str]) -> Any:
-            raw = headers.get_all(lowered)
+        def read_header(context: Any, route: dict[str, str]) -> Any:
+            raw = context.headers.get_all(lowered)
             return parameter.decode(raw) if raw else MISSING
 
         return read_header
-    source_is_query = location == "query"
+    if location == "cookie":
+        def read_cookie(context: Any, route: dict[str, str]) -> Any:
+            raw = context.cookies.get(name)
+            return parameter.decode(raw) if raw else MISSING
 
-    def read_other(query: dict[str, list[str]], headers: Any, cookies: dict[str, list[str]],
-                   route: dict[str, str]) -> Any:
-        raw = (query if source_is_query else cookies).get(name)
-        if not raw:
-            return MISSING
-        if source_is_query and raw == [""] and kind == "primitive" and not \
-                parameter.json_content:
-            return EMPTY
-        return parameter.decode(raw)
+        return read_cookie
+    if parameter.json_content:
+        def read_json(context: Any, route: dict[str, str]) -> Any:
+            raw = context.query.get(name)
+            return parameter.decode(raw) if raw else MISSING
 
-    return read_other
+        return read_json
+    if parameter.style == "deepObject":
+        return lambda context, route: _or_missing(deep_object(parameter, context.query))
+    if kind == "object" and parameter.explode:
+        return lambda context, route: _or_missing(exploded_object(parameter, context.query))
+    if kind == "primitive":
+        convert = converter(shape)
+
+        def read_primitive(context: Any, route: dict[str, str]) -> Any:
+            raw = context.query.get(name)
+            if raw is None:
+                return MISSING
+            if len(raw) > 1:
+                raise StyleError(_REPEATED)
+            value = raw[0]
+            return convert(value) if value else EMPTY
+
+        return read_primitive
+    if kind == "array" and parameter.explode:
+        item = converter(shape.items or Shape())
+
+        def read_exploded(context: Any, route: dict[str, str]) -> Any:
+            raw = context.query.get(name)
+            return MISSING if raw is None else [item(v) for v in raw]
+
+        return read_exploded
+    if parameter.style == "form":
+        def read_comma_delimited(context: Any, route: dict[str, str]) -> Any:
+            raw = context.raw_query.get(name)
+            return MISSING if raw is None else parameter.decode_raw_query(raw)
+
+        return read_comma_delimited
+
+    def read_delimited(context: Any, route: dict[str, str]) -> Any:
+        raw = context.query.get(name)
+        return MISSING if raw is None else parameter.decode(raw)
+
+    return read_delimited
 
 
 def _or_missing(value: Any) -> Any:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from ._http import HeaderMap, HttpRequest
+from ._http import HeaderMap, HttpRequest, parse_query
 from .errors import Forbidden, InsufficientScope, RequestValidationError, Unauthorized, Violation
 
 REALM = 'realm="api"'
@@ -117,9 +117,9 @@ class _Malformed(Exception):
 
 
 class RequestContext:
-    """Lazily parsed parts of a request that security and parameters share."""
+    """Parsed parts of a request that security and parameters share."""
 
-    __slots__ = ("cookies", "headers", "query", "request")
+    __slots__ = ("_raw_query", "cookies", "headers", "query", "request")
 
     def __init__(self, request: HttpRequest, headers: HeaderMap,
                  query: dict[str, list[str]], cookies: dict[str, list[str]]) -> None:
@@ -127,6 +127,14 @@ class RequestContext:
         self.headers = headers
         self.query = query
         self.cookies = cookies
+        self._raw_query: dict[str, list[str]] | None = None
+
+    @property
+    def raw_query(self) -> dict[str, list[str]]:
+        """Query values before percent-decoding (names decoded), parsed on first use."""
+        if self._raw_query is None:
+            self._raw_query = parse_query(self.request.query, decode_values=False)
+        return self._raw_query
 
 
 def _ambiguous(scheme: Scheme) -> RequestValidationError:
