@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 import jsonschema_rs
 
-from ._formats import FORMAT_CHECKERS, INTEGER_BOUNDS
+from ._formats import FORMAT_PATTERNS, INTEGER_BOUNDS
 from ._graph import find_cycle
 from ._keywords import OAS30_KEYWORDS, SCHEMA, SCHEMA_LIST, SCHEMA_MAP, Dialect
 from ._regex import PATTERN_OPTIONS, translate
@@ -122,7 +122,7 @@ class Compiler:
             self._drain()
             reachable = self._reachable(root)
         options: dict[str, Any] = {
-            "formats": {**FORMAT_CHECKERS[self.dialect], **(formats or {})},
+            "formats": dict(formats or {}),
             "validate_formats": self.oas or bool(formats),
             "pattern_options": PATTERN_OPTIONS,
             "offline": True,
@@ -246,6 +246,8 @@ class Compiler:
         fmt = node.get("format")
         if fmt in INTEGER_BOUNDS:
             self._integer_bounds(out, fmt, def_id, path, pointer)
+        elif fmt in FORMAT_PATTERNS[self.dialect]:
+            self._format_pattern(out, fmt, def_id, path, pointer)
         if self.context is not None and isinstance(node.get("properties"), dict):
             self._hide_properties(node, out, uri, pointer, def_id, path)
         if isinstance(node.get("discriminator"), dict):
@@ -321,6 +323,16 @@ class Compiler:
         note = Note("format", f"expected an {fmt} integer ({low} to {high})", schema_pointer)
         for bound in ("minimum", "maximum"):
             self.notes[self._location(def_id, join_pointer(path, "allOf", index, bound))] = note
+
+    def _format_pattern(
+        self, out: dict[str, Any], fmt: str, def_id: str, path: str, pointer: str
+    ) -> None:
+        all_of = list(out.get("allOf", []))
+        index = len(all_of)
+        all_of.append({"pattern": FORMAT_PATTERNS[self.dialect][fmt]})
+        out["allOf"] = all_of
+        note = Note("format", f"expected a valid {fmt}", join_pointer(pointer, "format"))
+        self.notes[self._location(def_id, join_pointer(path, "allOf", index, "pattern"))] = note
 
     def _hide_properties(
         self, node: dict[str, Any], out: dict[str, Any], uri: str, pointer: str, def_id: str,

@@ -1,16 +1,15 @@
-"""Format checkers the engine lacks for a dialect, and the integer formats as bounds.
+"""Format checks the engine lacks for a dialect, and the integer formats as bounds.
 
 jsonschema-rs asserts date, date-time, time, email, uri, ipv4, ipv6 and hostname in every
 draft, and uuid in 2020-12. OAS adds ``byte`` (RFC 4648 base64) and, for 3.0 (compiled as
-draft 4), ``uuid``. ``int32``/``int64`` are compiled as bounds because JSON Schema formats only
-ever look at strings; ``float``, ``double``, ``binary`` and ``password`` constrain nothing a JSON
-value can break (NaN and infinities are never numbers here).
+draft 4), needs ``uuid``: both are compiled to patterns, so the engine checks them without
+calling back into Python (a user's own checker for the same name still applies).
+``int32``/``int64`` are compiled as bounds because JSON Schema formats only ever look at
+strings; ``float``, ``double``, ``binary`` and ``password`` constrain nothing a JSON value can
+break (NaN and infinities are never numbers here).
 """
 
 from __future__ import annotations
-
-import re
-from collections.abc import Callable
 
 from ._keywords import Dialect
 
@@ -19,25 +18,14 @@ INTEGER_BOUNDS: dict[str, tuple[int, int]] = {
     "int64": (-(2**63), 2**63 - 1),
 }
 
-_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
-
-def is_byte(value: str) -> bool:
-    """RFC 4648 §4 base64 with padding (OAS ``format: byte``)."""
-    return _BASE64.fullmatch(value) is not None
-
-
-def is_uuid(value: str) -> bool:
-    """RFC 4122 textual UUID."""
-    return _UUID.fullmatch(value) is not None
-
-
-FORMAT_CHECKERS: dict[Dialect, dict[str, Callable[[str], bool]]] = {
+FORMAT_PATTERNS: dict[Dialect, dict[str, str]] = {
     "draft4": {},
     "draft2020-12": {},
-    "oas30": {"byte": is_byte, "uuid": is_uuid},
-    "oas31": {"byte": is_byte},
+    "oas30": {"byte": _BASE64, "uuid": _UUID},
+    "oas31": {"byte": _BASE64},
 }
 
 # Formats asserted for OAS dialects; anything else is an annotation (`check` names it).
