@@ -88,7 +88,8 @@ def check_response(guard: Guard, operation: Operation, status: int,
 def content_length(headers: list[tuple[str, str]]) -> int | None:
     for name, value in headers:
         if name.lower() == "content-length":
-            return int(value) if value.strip().isdigit() else None
+            value = value.strip()
+            return int(value) if value.isascii() and value.isdigit() else None
     return None
 
 

@@ -21,6 +21,7 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 
 from ._http import MediaType, parse_query
 from ._shape import Shape, coerce
+from ._source import join_pointer
 
 ORJSON_DEPTH = 1024
 _DIGITS = bytes.maketrans(b"0123456789", b"0000000000")
@@ -31,10 +32,11 @@ _WRAP_CACHE: dict[int, tuple[bytes, bytes]] = {}
 class BodyError(Exception):
     """A body that cannot be decoded; ``keyword`` names the failed rule."""
 
-    def __init__(self, message: str, keyword: str = "type") -> None:
+    def __init__(self, message: str, keyword: str = "type", pointer: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.keyword = keyword
+        self.pointer = pointer
 
 
 def json_decoder(max_depth: int, reject_duplicate_keys: bool) -> Callable[[bytes], Any]:
@@ -63,7 +65,12 @@ def json_decoder(max_depth: int, reject_duplicate_keys: bool) -> Callable[[bytes
         if reject_duplicate_keys or _BIG_INT in body.translate(_DIGITS):
             # Valid per orjson; parse again exactly (big integers, duplicate keys).
             value = json.loads(body, parse_float=_finite_float,
-                               object_pairs_hook=_no_duplicates if reject_duplicate_keys else None)
+                               object_pairs_hook=_marking_duplicates if reject_duplicate_keys
+                               else None)
+            if reject_duplicate_keys:
+                where = _duplicate(value)
+                if where is not None:
+                    raise BodyError("duplicate object key in JSON body", "uniqueKeys", where)
         return value
 
     return decode
@@ -85,11 +92,38 @@ def _finite_float(text: str) -> float:
     return number
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+class _Duplicated(dict):  # type: ignore[type-arg]
+    """An object that repeated ``key`` (found after parsing, to name its pointer)."""
+
+    key = ""
+
+
+def _marking_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result = dict(pairs)
-    if len(result) != len(pairs):
-        raise BodyError("duplicate object key in JSON body", "uniqueKeys")
-    return result
+    if len(result) == len(pairs):
+        return result
+    seen: set[str] = set()
+    marked = _Duplicated(result)
+    for key, _ in pairs:
+        if key in seen:
+            marked.key = key
+            break
+        seen.add(key)
+    return marked
+
+
+def _duplicate(value: Any) -> str | None:
+    """The JSON pointer of the first repeated key, if any object repeated one."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        node, pointer = stack.pop()
+        if isinstance(node, _Duplicated):
+            return join_pointer(pointer, node.key)
+        if isinstance(node, dict):
+            stack.extend((v, join_pointer(pointer, k)) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, join_pointer(pointer, i)) for i, v in enumerate(node))
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -463,16 +463,8 @@ class Guard:
         settings = plan.settings
         headers = HeaderMap(request.headers)
         self._check_length(headers, request.body, settings.max_body_bytes)
-        for name in OVERRIDE_HEADERS:
-            if name in headers:
-                raise self._invalid("method override headers are not accepted", [
-                    Violation("header", name, "", "methodOverride",
-                              "method override headers are not accepted", "")])
-        if request.query.count("&") >= settings.max_fields:
-            raise self._invalid("too many query fields", [Violation(
-                "query", None, "", "maxProperties",
-                f"more than {settings.max_fields} query fields", "")])
-        query = parse_query(request.query)
+        too_many_fields = request.query.count("&") >= settings.max_fields
+        query = {} if too_many_fields else parse_query(request.query)
         cookies = parse_cookies(headers.get_all("cookie")) if plan.needs_cookies else {}
         if self.trusted_proxy_cert_header is not None:
             request = self._with_proxy_cert(request, headers)
@@ -480,7 +472,19 @@ class Guard:
         if plan.security.open:
             auth = _ANONYMOUS
         else:
-            auth = yield from authenticate(plan.security, context, self.verifiers)
+            try:
+                auth = yield from authenticate(plan.security, context, self.verifiers)
+            except RequestValidationError as exc:  # an ambiguous credential
+                raise self._invalid(exc.detail, list(exc.violations)) from None
+        for name in OVERRIDE_HEADERS:
+            if name in headers:
+                raise self._invalid("method override headers are not accepted", [
+                    Violation("header", name, "", "methodOverride",
+                              "method override headers are not accepted", "")])
+        if too_many_fields:
+            raise self._invalid("too many query fields", [Violation(
+                "query", None, "", "maxProperties",
+                f"more than {settings.max_fields} query fields", "")])
         expects_body = bool(request.body) or (deferred and _declares_body(headers))
         if expects_body:
             entry, media_type = self._content_type(plan, headers)
@@ -515,9 +519,9 @@ class Guard:
         return RequestValidationError(detail, violations, status_code=self.invalid_status)
 
     def _check_length(self, headers: HeaderMap, body: bytes, cap: int) -> None:
-        declared = headers.get("content-length")
+        declared = (headers.get("content-length") or "").strip()
         too_large = len(body) > cap
-        if declared is not None and declared.strip().isdigit() and int(declared) > cap:
+        if declared.isascii() and declared.isdigit() and int(declared) > cap:
             too_large = True
         if too_large:
             raise PayloadTooLarge(f"the request body is larger than {cap} bytes", (
@@ -526,9 +530,15 @@ class Guard:
     def _with_proxy_cert(self, request: HttpRequest, headers: HeaderMap) -> HttpRequest:
         if self.trusted_proxy_cert_header is None or request.client_cert:
             return request
-        value = headers.get(self.trusted_proxy_cert_header)
-        if not value:
+        values = headers.get_all(self.trusted_proxy_cert_header)
+        if not values:
             return request
+        if len(values) > 1:
+            # A client can add the header too; only one copy can be the proxy's.
+            raise self._invalid("ambiguous client certificate", [Violation(
+                "security", None, "", "ambiguous", "client certificate header sent twice",
+                "")])
+        value = values[0]
         cert = certificate_from_header(value)
         if cert is None:
             return request
@@ -675,8 +685,9 @@ class Guard:
         except (BodyError, StyleError) as exc:
             keyword = exc.keyword if isinstance(exc, BodyError) else "style"
             message = exc.message if isinstance(exc, BodyError) else str(exc)
+            pointer = exc.pointer if isinstance(exc, BodyError) else ""
             raise self._invalid("the request body cannot be decoded", [
-                Violation("body", None, "", keyword, message, "")]) from None
+                Violation("body", None, pointer, keyword, message, "")]) from None
         validator = plan.validators().bodies.get(entry.key)
         if validator is not None and not validator.is_valid(to_validate):
             violations: list[Violation] = []

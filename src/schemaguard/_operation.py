@@ -249,7 +249,11 @@ def build_body(spec: Spec, uri: str, pointer: str, raw: Any) -> tuple[BodySpec, 
                              "not a media type or range")
         schema_pointer = join_pointer(b_pointer, "content", key, "schema")
         has_schema = isinstance(media, dict) and "schema" in media
-        shape = shape_of(spec, b_uri, schema_pointer, media["schema"]) if has_schema else Shape()
+        # Only form and multipart bodies are typed field by field; JSON needs no shape.
+        typed = media_range.essence in ("application/x-www-form-urlencoded",
+                                        "multipart/form-data", "multipart/*", "*/*")
+        shape = (shape_of(spec, b_uri, schema_pointer, media["schema"])
+                 if has_schema and typed else Shape())
         encoding = media.get("encoding") or {} if isinstance(media, dict) else {}
         json_fields = frozenset(
             name for name, enc in encoding.items()

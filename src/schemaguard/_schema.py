@@ -67,7 +67,15 @@ class SchemaValidator:
             yield Violation(location, name, "", "maxDepth",
                             f"instance is nested deeper than {self._max_depth} levels", "")
             return
-        for error in self._validator.iter_errors(instance):
+        try:
+            errors = self._validator.iter_errors(instance)
+        except ValueError as exc:  # the engine's own recursion limit on deep instances
+            if "ecursion" not in str(exc):
+                raise
+            yield Violation(location, name, "", "maxDepth",
+                            "instance is nested too deeply to report its violations", "")
+            return
+        for error in errors:
             yield from convert(self._compiler, error, location, name)
 
     def validate(self, instance: Any, *, max_errors: int = 20) -> None:
@@ -201,7 +209,8 @@ def _local(schema: Any, pointer: str) -> bool:
     for token in split_pointer(pointer):
         if isinstance(node, dict) and token in node:
             node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+        elif (isinstance(node, list) and token.isascii() and token.isdigit()
+              and int(token) < len(node)):
             node = node[int(token)]
         else:
             return False

@@ -78,6 +78,8 @@ def shape_of(spec: Spec, uri: str, pointer: str, schema: Any) -> Shape:
 
 
 def _shape_of(spec: Spec, uri: str, pointer: str, schema: Any, depth: int) -> Shape:
+    # `pointer` only locates a $ref for error messages; load_spec has resolved every $ref
+    # already, so children reuse their parent's pointer instead of building their own.
     shape = Shape()
     if not isinstance(schema, dict) or depth > _MAX_DEPTH:
         return shape
@@ -97,17 +99,15 @@ def _shape_of(spec: Spec, uri: str, pointer: str, schema: Any, depth: int) -> Sh
         names = ["array"]
     shape.types = tuple(dict.fromkeys([*shape.types, *names]))
     if isinstance(schema.get("items"), dict):
-        shape.items = _shape_of(spec, uri, join_pointer(pointer, "items"), schema["items"],
-                               depth + 1)
+        shape.items = _shape_of(spec, uri, pointer, schema["items"], depth + 1)
     for name, sub in (schema.get("properties") or {}).items():
-        shape.properties[name] = _shape_of(spec, uri, join_pointer(pointer, "properties", name),
-                                          sub, depth + 1)
+        shape.properties[name] = _shape_of(spec, uri, pointer, sub, depth + 1)
     if isinstance(schema.get("additionalProperties"), dict):
-        shape.additional = _shape_of(spec, uri, join_pointer(pointer, "additionalProperties"),
-                                    schema["additionalProperties"], depth + 1)
+        shape.additional = _shape_of(spec, uri, pointer, schema["additionalProperties"],
+                                     depth + 1)
     for keyword in ("allOf", "oneOf", "anyOf"):
-        for i, sub in enumerate(schema.get(keyword) or []):
-            _merge(shape, _shape_of(spec, uri, join_pointer(pointer, keyword, i), sub, depth + 1))
+        for sub in schema.get(keyword) or []:
+            _merge(shape, _shape_of(spec, uri, pointer, sub, depth + 1))
     return shape
 
 

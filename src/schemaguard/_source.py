@@ -149,7 +149,7 @@ class Document:
                         break
                 else:
                     break
-            elif isinstance(node, yaml.SequenceNode) and token.isdigit():
+            elif isinstance(node, yaml.SequenceNode) and token.isascii() and token.isdigit():
                 index = int(token)
                 if index >= len(node.value):
                     break

@@ -126,7 +126,7 @@ class Spec:
         for token in split_pointer(pointer):
             if isinstance(value, dict) and token in value:
                 value = value[token]
-            elif (isinstance(value, list) and token.isdigit()
+            elif (isinstance(value, list) and token.isascii() and token.isdigit()
                   and (token == "0" or not token.startswith("0")) and int(token) < len(value)):
                 value = value[int(token)]
             else:

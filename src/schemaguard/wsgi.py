@@ -181,7 +181,8 @@ def _read_body(environ: Environ, cap: int) -> bytes:
         return b""
     declared = environ.get("CONTENT_LENGTH", "")
     if declared:
-        if not declared.strip().isdigit():
+        declared = declared.strip()
+        if not (declared.isascii() and declared.isdigit()):
             raise RequestValidationError("invalid Content-Length", (
                 Violation("header", "Content-Length", "", "type", "expected an integer", ""),))
         remaining = int(declared)
