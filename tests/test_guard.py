@@ -514,3 +514,21 @@ def test_every_bundled_spec_compiles_and_answers_its_examples(path: Path) -> Non
         # The example carries no credentials: a 401/403 says the body was not the problem.
         with contextlib.suppress(sg.Unauthorized, sg.Forbidden):
             guard.check_request(req)
+
+
+def test_large_invalid_bodies_report_violations_from_a_bounded_pass() -> None:
+    guard = sg.Guard(spec({"/l": {"post": {"requestBody": {"content": {"application/json": {
+        "schema": {"type": "object", "properties": {
+            "items": {"type": "array", "maxItems": 50_000,
+                      "items": {"type": "integer", "minimum": 1}},
+            "few": {"type": "array", "maxItems": 3}}}}}}, "responses": OK}}}),
+        max_body_bytes=10_000_000)
+    with pytest.raises(sg.RequestValidationError) as info:
+        guard.check_request(json_request("/l", {"items": [0] * 40_000}))
+    assert [v.pointer for v in info.value.violations][:3] == ["/items/0", "/items/1",
+                                                              "/items/2"]
+    # A violation only the full array shows (here maxItems) still fails, with a summary.
+    with pytest.raises(sg.RequestValidationError) as info:
+        guard.check_request(json_request("/l", {"items": [1] * 30_000, "few": [1] * 30_000}))
+    [violation] = info.value.violations
+    assert violation.keyword == "schema"

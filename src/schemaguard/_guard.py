@@ -72,6 +72,8 @@ RESPONSE_MODES = ("off", "report", "enforce")
 CODINGS = ("gzip", "deflate")
 # Method-override headers let a client smuggle one method past the checks of another.
 OVERRIDE_HEADERS = ("x-http-method-override", "x-http-method", "x-method-override")
+# Past this size an invalid body's violations come from a truncated copy (bounded cost).
+LARGE_BODY = 65_536
 _OPERATION_OPTIONS = frozenset({"mode", "validate_responses", "max_body_bytes", "max_fields",
                                 "max_errors"})
 _SAFE_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-[]")
@@ -690,11 +692,8 @@ class Guard:
                 Violation("body", None, pointer, keyword, message, "")]) from None
         validator = plan.validators().bodies.get(entry.key)
         if validator is not None and not validator.is_valid(to_validate):
-            violations: list[Violation] = []
-            for violation in validator.iter_violations(to_validate):
-                violations.append(violation)
-                if len(violations) >= settings.max_errors:
-                    break
+            violations = validator.first_violations(to_validate, settings.max_errors,
+                                                    large=len(body) > LARGE_BODY)
             raise self._invalid("the request body does not conform to the spec", violations)
         return to_handler
 
