@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
 
 import pytest
-from hypothesis import currently_in_test_context, event, given, settings
+from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 from jsonschema_path import SchemaPath
 from openapi_core import V31RequestUnmarshaller
@@ -358,7 +358,7 @@ def check(case: Case) -> None:
 # -- the property ---------------------------------------------------------------------------------
 
 
-@settings(max_examples=EXAMPLES)
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_decoding_agrees_with_openapi_core(case: Case) -> None:
     check(case)
