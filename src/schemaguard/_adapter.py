@@ -8,6 +8,7 @@ and the exception's type, never its message (it may hold a secret) or request va
 from __future__ import annotations
 
 import logging
+import traceback
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -56,12 +57,15 @@ def internal_error(exc: BaseException, where: str) -> tuple[int, list[tuple[str,
     logger.error("schemaguard answered 500 (request %s): %s raised in %s", request_id,
                  type(exc).__name__, where,
                  extra={"schemaguard": {"request_id": request_id, "status": 500}})
-    logger.debug("schemaguard 500 details (request %s)", request_id, exc_info=exc)
+    # Frames only: the exception's message may hold a secret (a DSN, a token, a host).
+    logger.debug("schemaguard 500 details (request %s):\n%s", request_id,
+                 "".join(traceback.format_tb(exc.__traceback__)))
     return 500, [("content-type", PROBLEM_TYPE), ("content-length", str(len(_INTERNAL))),
                  ("x-request-id", request_id)], _INTERNAL
 
 
-def log_rejection(error: RequestError, operation: Operation | None) -> None:
+def log_rejection(error: RequestError) -> None:
+    operation = error.operation
     logger.info("schemaguard rejected a request: %s %s", error.status_code, error.detail,
                 extra={"schemaguard": {
                     "status": error.status_code,
@@ -71,11 +75,11 @@ def log_rejection(error: RequestError, operation: Operation | None) -> None:
 
 
 def check_response(guard: Guard, operation: Operation, status: int,
-                   headers: list[tuple[str, str]], body: bytes) -> bool:
+                   headers: list[tuple[str, str]], body: bytes, *, head: bool = False) -> bool:
     """Validate a buffered response; False when it must not be sent (enforce mode)."""
     mode = guard.response_mode(operation)
     try:
-        guard.check_response(operation, HttpResponse(status, headers, body))
+        guard.check_response(operation, HttpResponse(status, headers, body), head=head)
     except ResponseValidationError as exc:
         logger.warning("schemaguard: response of %s breaks the spec: %s", _name(operation),
                        exc.detail, extra={"schemaguard": {
@@ -83,6 +87,11 @@ def check_response(guard: Guard, operation: Operation, status: int,
                            "violations": [v.to_dict() for v in exc.violations]}})
         return mode != "enforce"
     return True
+
+
+def bodiless(status: int) -> bool:
+    """Statuses that never carry a body (RFC 9110 §6.4.1), so they can be checked unbuffered."""
+    return status in (204, 304) or 100 <= status < 200
 
 
 def content_length(headers: list[tuple[str, str]]) -> int | None:

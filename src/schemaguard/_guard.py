@@ -299,14 +299,16 @@ class Guard:
         """validate_responses for ``operation`` ("off", "report" or "enforce")."""
         return self._plans[operation].settings.validate_responses
 
-    def check_response(self, operation: Operation, response: HttpResponse) -> None:
+    def check_response(self, operation: Operation, response: HttpResponse, *,
+                       head: bool = False) -> None:
         """Raise ResponseValidationError when ``response`` breaks ``operation``'s spec:
         an undeclared status or media type, a missing or invalid header, or a body that does
-        not conform (in the response context: writeOnly properties are violations)."""
+        not conform (in the response context: writeOnly properties are violations). For a
+        ``head`` request the body is not checked (HEAD answers carry none)."""
         responses = self._responses.get(operation)
         if responses is None:
             raise ValueError(f"{operation!r} is not an operation of this guard")
-        responses.check(response, self._plans[operation].settings.max_errors)
+        responses.check(response, self._plans[operation].settings.max_errors, head=head)
 
     # -- requests --------------------------------------------------------------------------
 
@@ -335,7 +337,12 @@ class Guard:
                 if isinstance(call, ReadBody):
                     if read_body is None:  # pragma: no cover - only deferred runs ask
                         raise RuntimeError("body requested without a reader")
-                    call = steps.send(read_body(call.cap))
+                    try:
+                        body = read_body(call.cap)
+                    except RequestError as exc:  # 408/413 while reading: the modes apply
+                        call = steps.throw(exc)
+                        continue
+                    call = steps.send(body)
                     continue
                 verifier, credentials = call
                 if inspect.iscoroutinefunction(verifier):
@@ -369,7 +376,12 @@ class Guard:
                 if isinstance(call, ReadBody):
                     if read_body is None:  # pragma: no cover - only deferred runs ask
                         raise RuntimeError("body requested without a reader")
-                    call = steps.send(await read_body(call.cap))
+                    try:
+                        body = await read_body(call.cap)
+                    except RequestError as exc:  # 408/413 while reading: the modes apply
+                        call = steps.throw(exc)
+                        continue
+                    call = steps.send(body)
                     continue
                 verifier, credentials = call
                 try:
@@ -428,6 +440,7 @@ class Guard:
         try:
             return (yield from self._check_operation(plan, request, match.params, deferred))
         except RequestError as error:
+            error.operation = plan.operation
             if self.on_violation is not None:
                 self.on_violation(error, plan.operation)
             if plan.settings.mode == "report":

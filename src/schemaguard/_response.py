@@ -113,7 +113,7 @@ class ResponsePlan:
                 if header.schema_pointer:
                     self._validator(header.uri, header.schema_pointer)
 
-    def check(self, response: HttpResponse, max_errors: int) -> None:
+    def check(self, response: HttpResponse, max_errors: int, *, head: bool = False) -> None:
         """Raise ResponseValidationError when ``response`` breaks the operation's spec."""
         status = str(response.status)
         declared = (self._declared.get(status) or self._declared.get(status[0] + "XX")
@@ -143,7 +143,8 @@ class ResponsePlan:
             for violation in validator.iter_violations(value, location="response",
                                                        name=parameter.name):
                 violations.append(violation)
-        violations += self._body(declared, headers, response.body, max_errors)
+        if not head:
+            violations += self._body(declared, headers, response.body, max_errors)
         if violations:
             raise ResponseValidationError("the response does not conform to the spec",
                                           violations[:max_errors])

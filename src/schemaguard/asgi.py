@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ._adapter import (
+    bodiless,
     check_response,
     content_length,
     internal_error,
@@ -52,12 +53,13 @@ class GuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        buffered: list[bytes] = []
+        buffered = bytearray()  # what was read, even when reading stopped early
+        complete: list[bool] = []
         timeout = self.guard.body_timeout
 
         async def read_body(cap: int) -> bytes:
-            body = await _read_body(receive, cap, timeout)
-            buffered.append(body)
+            body = await _read_body(receive, cap, timeout, buffered)
+            complete.append(True)
             return body
 
         validated: ValidatedRequest | None
@@ -66,7 +68,7 @@ class GuardMiddleware:
         except _Disconnected:
             return
         except RequestError as error:
-            log_rejection(error, None)
+            log_rejection(error)
             await _answer(send, *problem(error))
             return
         except Exception as exc:
@@ -75,22 +77,24 @@ class GuardMiddleware:
                 await _answer(send, *answer)
                 return
             validated = None  # report mode: a fault in the guard never blocks traffic
-        if validated is not None:
-            state = scope.get("state")
-            if state is None:
-                state = scope["state"] = {}
-            state["schemaguard"] = validated
-        app_receive = _replay(buffered[0], receive) if buffered else receive
+        state = scope.get("state")
+        if state is None:
+            state = scope["state"] = {}
+        state["schemaguard"] = validated
+        app_receive = receive
+        if complete or buffered:
+            # Report mode may pass on a body read only in part: the rest follows from the server.
+            app_receive = _replay(bytes(buffered), receive, more=not complete)
         if validated is None or self.guard.response_mode(validated.operation) == "off":
             await self.app(scope, app_receive, send)
             return
-        await self.app(scope, app_receive, _ResponseCheck(self.guard, validated, send))
+        head = scope.get("method") == "HEAD"
+        await self.app(scope, app_receive, _ResponseCheck(self.guard, validated, send, head))
 
 
-async def _read_body(receive: Receive, cap: int, timeout: float) -> bytes:
+async def _read_body(receive: Receive, cap: int, timeout: float, body: bytearray) -> bytes:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    body = bytearray()
     while True:
         remaining = deadline - loop.time()
         if remaining <= 0:
@@ -114,7 +118,7 @@ def _timeout() -> RequestTimeout:
         Violation("body", None, "", "timeout", "body not received before the deadline", ""),))
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def _replay(body: bytes, receive: Receive, *, more: bool = False) -> Receive:
     """The body once, as one message, then whatever the server sends next."""
     sent = False
 
@@ -122,7 +126,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         nonlocal sent
         if not sent:
             sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": more}
         return await receive()
 
     return replay
@@ -137,10 +141,12 @@ async def _answer(send: Send, status: int, headers: list[tuple[str, str]], body:
 class _ResponseCheck:
     """A ``send`` that buffers a bounded response, validates it, then sends it (or a 500)."""
 
-    def __init__(self, guard: Guard, validated: ValidatedRequest, send: Send) -> None:
+    def __init__(self, guard: Guard, validated: ValidatedRequest, send: Send,
+                 head: bool) -> None:
         self.guard = guard
         self.validated = validated
         self.send = send
+        self.head = head
         self.start: Message | None = None
         self.chunks: list[bytes] = []
         self.passing = False
@@ -153,7 +159,8 @@ class _ResponseCheck:
             headers = [(k.decode("latin-1"), v.decode("latin-1"))
                        for k, v in message.get("headers", [])]
             length = content_length(headers)
-            if length is None or length > self.guard.max_body_bytes:
+            if (length is None and not bodiless(message["status"])) or \
+                    (length or 0) > self.guard.max_body_bytes:
                 # Streaming or too large to buffer: passed through unvalidated (documented).
                 self.passing = True
                 await self.send(message)
@@ -161,6 +168,10 @@ class _ResponseCheck:
             self.start = message
             return
         if message["type"] != "http.response.body" or self.start is None:
+            if self.start is not None:  # e.g. http.response.pathsend: no body to check
+                await self.send(self.start)
+                self.start = None
+                self.passing = True
             await self.send(message)
             return
         self.chunks.append(message.get("body", b""))
@@ -171,7 +182,7 @@ class _ResponseCheck:
                    for k, v in start.get("headers", [])]
         try:
             allowed = check_response(self.guard, self.validated.operation, start["status"],
-                                     headers, body)
+                                     headers, body, head=self.head)
         except Exception as exc:
             await _answer(self.send, *internal_error(exc, "response validation"))
             return
@@ -188,8 +199,10 @@ def _request(scope: Scope) -> HttpRequest:
     if raw_path:
         path = raw_path.decode("latin-1").split("?", 1)[0]
     else:
-        path = quote((scope.get("root_path", "") + scope.get("path", "/")).encode("utf-8"),
-                     safe=_SAFE_PATH)
+        root, decoded = scope.get("root_path", ""), scope.get("path", "/")
+        # Newer servers put root_path inside path already; older ones do not.
+        full = decoded if decoded.startswith(root) else root + decoded
+        path = quote(full.encode("utf-8"), safe=_SAFE_PATH)
     headers = [(k.decode("latin-1").lower(), v.decode("latin-1"))
                for k, v in scope.get("headers", [])]
     query = scope.get("query_string", b"").decode("latin-1")

@@ -129,6 +129,7 @@ class RequestError(Exception):
         self.violations = tuple(violations)
         self.headers = list(headers)
         self.type = type
+        self.operation: Any = None  # the Operation it was raised for, when one matched
 
     def to_problem(self) -> dict[str, Any]:
         """The RFC 9457 problem document for this error (never echoes request values)."""

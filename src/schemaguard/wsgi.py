@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from ._adapter import (
+    bodiless,
     check_response,
     content_length,
     internal_error,
@@ -56,27 +57,31 @@ class GuardMiddleware:
                                  "server can only run synchronous verifiers")
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        read: list[bytes] = []
+        chunks: list[bytes] = []  # what was read, even when reading stopped at the cap
+        complete: list[bool] = []
 
         def read_body(cap: int) -> bytes:
-            body = _read_body(environ, cap)
-            read.append(body)
+            body = _read_body(environ, cap, chunks)
+            complete.append(True)
             return body
 
         validated: ValidatedRequest | None
         try:
             validated = self.guard.run(_request(environ), read_body)
         except RequestError as error:
-            log_rejection(error, None)
+            log_rejection(error)
             return _answer(start_response, *problem(error))
         except Exception as exc:
             answer = internal_error(exc, "the guard")
             if self.guard.mode != "report":
                 return _answer(start_response, *answer)
             validated = None  # report mode: a fault in the guard never blocks traffic
-        if read:
-            environ["wsgi.input"] = io.BytesIO(read[0])
-            environ["CONTENT_LENGTH"] = str(len(read[0]))
+        if complete:
+            body = b"".join(chunks)
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+        elif chunks:  # report mode let a body through that was only partly read
+            environ["wsgi.input"] = _Replay(b"".join(chunks), environ["wsgi.input"])
         environ["schemaguard"] = validated
         if validated is None or self.guard.response_mode(validated.operation) == "off":
             return self.app(environ, start_response)
@@ -101,7 +106,8 @@ class GuardMiddleware:
             return _closing(written, chunks, result)
         status, headers, exc_info = captured
         length = content_length(headers)
-        if length is None or length > cap:
+        head = environ.get("REQUEST_METHOD") == "HEAD"
+        if (length is None and not bodiless(int(status[:3]))) or (length or 0) > cap:
             # Streaming or too large to buffer: passed through unvalidated (documented).
             start_response(status, headers, exc_info)
             return _closing(written, chunks, result)
@@ -112,7 +118,7 @@ class GuardMiddleware:
                 result.close()
         try:
             allowed = check_response(self.guard, validated.operation, int(status[:3]),
-                                     headers, body)
+                                     headers, body, head=head)
         except Exception as exc:
             return _answer(start_response, *internal_error(exc, "response validation"))
         if not allowed:
@@ -174,8 +180,43 @@ def _client_cert(environ: Environ) -> bytes | None:
     return None
 
 
-def _read_body(environ: Environ, cap: int) -> bytes:
-    """At most ``cap`` bytes of the body, as PEP 3333 allows reading it."""
+class _Replay(io.RawIOBase):
+    """The bytes already read, then the rest of the server's input stream."""
+
+    def __init__(self, head: bytes, rest: Any) -> None:
+        self._head = io.BytesIO(head)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        data: bytes = self._head.read(size if size is not None else -1)
+        if size is None or size < 0:
+            rest: bytes = self._rest.read()
+            return data + rest
+        if len(data) < size:
+            more: bytes = self._rest.read(size - len(data))
+            data += more
+        return data
+
+    def readinto(self, buffer: Any) -> int:  # pragma: no cover - read() serves WSGI apps
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def _incomplete() -> RequestValidationError:
+    return RequestValidationError("the request body ended before its Content-Length", (
+        Violation("body", None, "", "contentLength", "body shorter than Content-Length", ""),))
+
+
+def _read_body(environ: Environ, cap: int, chunks: list[bytes]) -> bytes:
+    """At most ``cap`` bytes of the body, as PEP 3333 allows reading it (kept in ``chunks``).
+
+    A body that ends before its declared length was cut (a client gone or a broken proxy):
+    it is refused rather than passed on as a shorter, possibly still valid, document.
+    """
     stream = environ.get("wsgi.input")
     if stream is None:
         return b""
@@ -192,11 +233,15 @@ def _read_body(environ: Environ, cap: int) -> bytes:
         remaining = cap + 1  # chunked: read to EOF, one byte past the cap at most
     else:
         return b""
-    chunks: list[bytes] = []
     size = 0
     while remaining > 0:
-        chunk = stream.read(min(_CHUNK, remaining))
+        try:
+            chunk = stream.read(min(_CHUNK, remaining))
+        except OSError:  # the client reset the connection mid-body
+            raise _incomplete() from None
         if not chunk:
+            if declared:
+                raise _incomplete()
             break
         chunks.append(chunk)
         size += len(chunk)
