@@ -96,6 +96,7 @@ class Compiler:
         self.draft = 4 if dialect in ("draft4", "oas30") else 2020
         self.container = "definitions" if self.draft == 4 else "$defs"
         self.notes: dict[str, Note] = {}
+        self.schema_pointers: dict[str, str] = {}  # engine keyword location -> spec pointer
         self.selectors: dict[str, Selector] = {}
         self._defs: dict[str, _Definition] = {}
         self._ids: dict[Key, str] = {}
@@ -240,6 +241,11 @@ class Compiler:
             if self.dialect == "oas30" and key not in OAS30_KEYWORDS:
                 continue
             out[key] = self._keyword(key, value, uri, pointer, def_id, path, refs)
+        if out.get("additionalProperties") is False and "properties" not in out and \
+                "patternProperties" not in out:
+            # Without a sibling `properties` the engine folds every extra property into one
+            # error that names none of them; an empty `properties` keeps them apart.
+            out["properties"] = {}
         if self.dialect == "oas30" and node.get("nullable") is True and "type" in node:
             types = node["type"] if isinstance(node["type"], list) else [node["type"]]
             out["type"] = [*types, "null"] if "null" not in types else types
@@ -309,6 +315,9 @@ class Compiler:
                 out[key] = self.ref(self._resolve(value, uri, join_pointer(pointer, key), refs))
             else:
                 out[key] = self._keyword(key, value, uri, pointer, def_id, path, refs)
+        if out.get("additionalProperties") is False and "properties" not in out and \
+                "patternProperties" not in out:
+            out["properties"] = {}  # see _schema: one violation per extra property
         return out
 
     def _integer_bounds(
@@ -404,8 +413,12 @@ class Compiler:
                 {"properties": {prop: {"enum": values}}, "required": [prop]},
                 {"$ref": self.ref(target_id)},
             ]})
-        out[keyword] = guarded
-        self.selectors[self._location(def_id, join_pointer(path, keyword))] = Selector(
+        # The guards make the branches mutually exclusive, so `anyOf` means the same as
+        # `oneOf` here and lets the engine stop at the selected branch.
+        target = "anyOf" if keyword == "anyOf" or "anyOf" not in node else keyword
+        del out[keyword]
+        out[target] = guarded
+        self.selectors[self._location(def_id, join_pointer(path, target))] = Selector(
             prop, selected
         )
 

@@ -188,7 +188,9 @@ CHECKS: dict[Dialect, dict[str, Callable[[Any], str | None]]] = {
         **_COMMON,
         "exclusiveMaximum": _boolean,
         "exclusiveMinimum": _boolean,
-        "type": _type(OAS30_TYPES, arrays=True),
+        # OAS 3.0.3 §4.7.24.1: "Value MUST be a string. Multiple types via an array are not
+        # supported." (3.0 expresses `null` with `nullable`.)
+        "type": _type(OAS30_TYPES, arrays=False),
         "nullable": _boolean,
         "readOnly": _boolean,
         "writeOnly": _boolean,

@@ -124,13 +124,6 @@ def convert(
                             compiler.display((uri, note.schema_pointer), ""))
             return
     text = message(kind, keyword)
-    if isinstance(kind, _Kind.FalseSchema) and error.schema_path[-1:] == [
-            "additionalProperties"] and isinstance(error.instance, dict):
-        # The engine folds `additionalProperties: false` without `properties` into one error.
-        for prop in error.instance:
-            yield Violation(location, name, join_pointer(pointer, prop), "additionalProperties",
-                            "property is not allowed", schema_pointer)
-        return
     match kind:
         case _Kind.Required(prop):
             yield Violation(location, name, join_pointer(pointer, prop), keyword, text,
@@ -145,9 +138,15 @@ def convert(
 
 def _schema_pointer(compiler: Compiler, where: str | None, schema_path: list[str | int]) -> str:
     if where is not None:
+        cached = compiler.schema_pointers.get(where)
+        if cached is not None:
+            return cached
         origin = compiler.origin(where)
         if origin is not None:
-            return compiler.display(*origin)
+            found = compiler.display(*origin)
+            if len(compiler.schema_pointers) < 65_536:  # bounded by the spec's keywords
+                compiler.schema_pointers[where] = found
+            return found
     return _pointer(schema_path)
 
 
