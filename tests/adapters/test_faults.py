@@ -1,0 +1,184 @@
+"""Faults the adapters must survive (bad-inputs §6): L04, L05, L09, L11."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import tracemalloc
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+import schemaguard as sg
+from schemaguard.asgi import GuardMiddleware as AsgiGuard
+from schemaguard.wsgi import GuardMiddleware as WsgiGuard
+
+from ._support import (
+    AUTH_WRITER,
+    JSON,
+    SPEC_F,
+    VALID_ORDER,
+    Verifiers,
+    http_scope,
+    wsgi_call,
+    wsgi_environ,
+)
+
+
+def test_l04_disconnect_while_an_async_verifier_awaits_cancels_it() -> None:
+    """A server cancels the request task when the client goes; the verifier sees the
+    cancellation (CancelledError is never swallowed) and nothing is sent."""
+    started, cancelled = asyncio.Event(), []
+
+    async def slow(credentials: sg.Credentials) -> Any:
+        started.set()
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+        return {"scopes": ["users:write"]}
+
+    calls: list[int] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover
+        calls.append(1)
+
+    verifiers = Verifiers().mapping()
+    verifiers["bearer"] = slow
+    middleware = AsgiGuard(app, SPEC_F, verifiers=verifiers)
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": VALID_ORDER, "more_body": False}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    async def main() -> None:
+        scope = http_scope("POST", "/orders", [AUTH_WRITER, JSON])
+        task = asyncio.create_task(middleware(scope, receive, send))
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert cancelled == [True]
+    assert sent == []
+    assert calls == []
+
+
+class Tagging(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        response.headers["x-tagged"] = "1"
+        return response
+
+
+def test_l05_body_replay_works_under_base_http_middleware_stacks() -> None:
+    """The guarded body reaches a handler behind a BaseHTTPMiddleware byte for byte."""
+    seen: list[bytes] = []
+
+    async def orders(request: Request) -> JSONResponse:
+        seen.append(await request.body())
+        return JSONResponse({"ok": True}, status_code=201)
+
+    app = Starlette(routes=[Route("/orders", orders, methods=["POST"])],
+                    middleware=[Middleware(Tagging),
+                                Middleware(AsgiGuard, spec=SPEC_F,
+                                           verifiers=Verifiers().mapping()),
+                                Middleware(Tagging)])
+
+    async def main() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return await client.post("/orders", content=VALID_ORDER,
+                                     headers=dict([AUTH_WRITER, JSON]))
+
+    response = asyncio.run(main())
+    assert response.status_code == 201
+    assert response.headers["x-tagged"] == "1"
+    assert seen == [VALID_ORDER]
+
+
+def _broken_guard(mode: str) -> sg.Guard:
+    guard = sg.Guard(SPEC_F, verifiers=Verifiers().mapping(), mode=mode)
+
+    def bug(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("internal state 10.0.0.5")
+
+    guard.run = bug  # type: ignore[method-assign]
+    guard.run_async = bug  # type: ignore[method-assign]
+    return guard
+
+
+@pytest.mark.parametrize(("mode", "status", "app_calls"), [("enforce", 500, 0),
+                                                           ("report", 200, 1)])
+def test_l09_an_internal_bug_is_a_generic_500_or_passes_in_report_mode(
+    mode: str, status: int, app_calls: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls: list[int] = []
+
+    def app(environ: Any, start_response: Any) -> list[bytes]:
+        calls.append(1)
+        start_response("200 OK", [("content-type", "text/plain")])
+        return [b"ok"]
+
+    middleware = WsgiGuard(app, _broken_guard(mode))
+    env = wsgi_environ("POST", "/orders", [AUTH_WRITER, JSON], body=VALID_ORDER)
+    with caplog.at_level("ERROR", logger="schemaguard"):
+        answer = wsgi_call(middleware, env)
+    assert answer.status == status
+    assert len(calls) == app_calls
+    assert b"10.0.0.5" not in answer.body
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1
+    assert "10.0.0.5" not in errors[0].getMessage()
+    assert "KeyError" in errors[0].getMessage()
+
+
+def test_l11_steady_state_memory_stays_flat() -> None:
+    """Mixed valid and invalid requests: after warm-up, memory does not grow with traffic
+    (no cache keyed by request data)."""
+
+    def app(environ: Any, start_response: Any) -> list[bytes]:
+        start_response("201 Created", [("content-type", "application/json")])
+        return [b"{}"]
+
+    # Verifiers that remember nothing (the counting ones record every call).
+    principal = {"sub": "bob", "scopes": ["users:write", "users:read", "admin"]}
+    verifiers = dict.fromkeys(["bearer", "apiKey", "basicAuth", "oauth"],
+                              lambda credentials: principal)
+    middleware = WsgiGuard(app, SPEC_F, verifiers=verifiers)
+    bodies = [VALID_ORDER, b'{"items":[{"sku":"x","qty":0}],"amount":1}', b"{not json",
+              b'{"items":[],"amount":1e308}']
+
+    def burst(count: int) -> None:
+        for i in range(count):
+            body = bodies[i % len(bodies)]
+            query = f"n={i}"  # distinct request data every time
+            env = wsgi_environ("POST", "/orders", [AUTH_WRITER, JSON], body=body,
+                               QUERY_STRING=query)
+            wsgi_call(middleware, env)
+
+    burst(2_000)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        burst(2_000)
+        gc.collect()
+        first, _ = tracemalloc.get_traced_memory()
+        burst(8_000)
+        gc.collect()
+        second, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert second - first < 256 * 1024, (first, second)
