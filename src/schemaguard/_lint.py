@@ -1,0 +1,415 @@
+"""`schemaguard check`: structural validation and lint rules over one spec, as data.
+
+``check_spec_file`` returns ``Finding`` records (rule id, severity, message, file:line:column,
+pointer); the CLI only prints them. The structural check runs the official OpenAPI 3.0/3.1
+JSON Schemas (shipped in ``schemas/``, Apache-2.0, from the OpenAPI Initiative) through
+schemaguard's own compiler; the semantic rules are the mistakes a JSON Schema cannot see.
+Checking never runs code, never touches the network and reads no file outside the spec's
+folder: it is ``load_spec`` underneath.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+
+from ._formats import KNOWN_FORMATS
+from ._keywords import subschemas
+from ._regex import needs_backtracking
+from ._schema import SchemaValidator, compile_at, compile_schema
+from ._source import Document, _Loader, join_pointer, parse, split_pointer
+from ._spec import MAPPING_URI, Spec, load_spec
+from ._walk import METHODS, check_spec
+from .errors import SpecError
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+
+# Rule id -> (severity, one-line summary). Ids are stable: baselines and --ignore use them.
+RULES: dict[str, tuple[Severity, str]] = {
+    "SG001": ("error", "the spec cannot be loaded (syntax, references, schemas, regexes)"),
+    "SG002": ("error", "the document breaks the official OpenAPI schema"),
+    "SG010": ("error", "path template variables and path parameters disagree"),
+    "SG011": ("error", "duplicate operationId"),
+    "SG012": ("error", "equivalent path templates"),
+    "SG013": ("info", "a concrete path shadows a templated one (the concrete one wins)"),
+    "SG014": ("error", "security requirement names an undefined scheme"),
+    "SG020": ("warning", "example does not validate against its schema"),
+    "SG021": ("warning", "default does not validate against its schema"),
+    "SG022": ("warning", "unknown format (not asserted)"),
+    "SG023": ("warning", "$ref siblings are ignored in OpenAPI 3.0"),
+    "SG024": ("warning", "pattern needs backtracking (lookaround or backreference)"),
+    "SG025": ("warning", "pattern has a nested quantifier (catastrophic backtracking)"),
+    "SG026": ("warning", "YAML 1.1 reads this plain scalar as a boolean"),
+    "SG027": ("warning", "unquoted response code: YAML 1.1 tools read it as an integer"),
+    "SG028": ("warning", "nullable has no effect here"),
+    "SG029": ("warning", "property is both readOnly and writeOnly"),
+    "SG030": ("warning", "request body media type without a schema (not validated)"),
+    "SG101": ("warning", "operation without security"),
+    "SG102": ("warning", "API key sent in the query string"),
+    "SG103": ("warning", "credentials over a plain http server"),
+    "SG104": ("warning", "request object allows undeclared properties (mass assignment)"),
+    "SG105": ("warning", "unbounded string or array in a request (resource consumption)"),
+    "SG106": ("warning", "secured operation does not declare 401/403"),
+    "SG107": ("warning", "write operation opened with `security: []`"),
+}
+
+_YAML11_BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$")
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)[+*{]")
+_WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem found in a spec."""
+
+    rule: str
+    severity: Severity
+    message: str
+    file: str | None
+    line: int | None
+    column: int | None
+    pointer: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "severity": self.severity, "message": self.message,
+                "file": self.file, "line": self.line, "column": self.column,
+                "pointer": self.pointer}
+
+    @property
+    def fingerprint(self) -> str:
+        """What a baseline remembers: stable across edits that move lines."""
+        return f"{self.rule}|{self.file}|{self.pointer}|{self.message}"
+
+
+class Unreadable(Exception):
+    """Input that cannot be read, decoded or is not a mapping (exit code 2)."""
+
+
+@cache
+def _official(version: str) -> SchemaValidator:
+    name = "oas-3.0.json" if version == "3.0" else "oas-3.1.json"
+    text = resources.files("schemaguard").joinpath("schemas").joinpath(name).read_text("utf-8")
+    return compile_schema(json.loads(text), dialect="draft4" if version == "3.0"
+                          else "draft2020-12")
+
+
+class _Checker:
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self.findings: list[Finding] = []
+        self._nodes: Any = None
+
+    def add(self, rule: str, message: str, pointer: str, uri: str | None = None) -> None:
+        document = self.spec.document(uri or self.spec.uri)
+        line, column = document.locate(pointer)
+        self.findings.append(Finding(rule, RULES[rule][0], message, document.file, line,
+                                     column, pointer))
+
+    # -- rules -----------------------------------------------------------------------------
+
+    def run(self) -> list[Finding]:
+        self.structure()
+        self.paths()
+        self.security_schemes()
+        self.schemas()
+        self.examples()
+        self.yaml_surprises()
+        return self.findings
+
+    def structure(self) -> None:
+        version = "3.0" if self.spec.dialect == "oas30" else "3.1"
+        for violation in _official(version).iter_violations(self.spec.content):
+            self.add("SG002", f"{violation.message} at `{violation.pointer or '/'}`",
+                     violation.pointer)
+            if len(self.findings) > 200:
+                break
+
+    def paths(self) -> None:
+        content = self.spec.content
+        seen_ids: dict[str, str] = {}
+        shapes: dict[str, str] = {}
+        templates = list((content.get("paths") or {}).items())
+        for template, item in templates:
+            at = join_pointer("/paths", template)
+            if not isinstance(item, dict):
+                continue
+            shape = re.sub(r"\{[^}/]+\}", "{}", template)
+            if shape in shapes and "{" in template:
+                self.add("SG012", f"`{template}` is equivalent to `{shapes[shape]}`", at)
+            shapes.setdefault(shape, template)
+            for method in METHODS:
+                op = item.get(method)
+                if not isinstance(op, dict):
+                    continue
+                op_at = join_pointer(at, method)
+                op_id = op.get("operationId")
+                if isinstance(op_id, str):
+                    if op_id in seen_ids:
+                        self.add("SG011", f"operationId `{op_id}` is also used by "
+                                          f"{seen_ids[op_id]}", join_pointer(op_at, "operationId"))
+                    seen_ids.setdefault(op_id, f"{method.upper()} {template}")
+                self.path_parameters(template, at, item, op_at, op)
+                self.operation_security(template, method, op_at, op)
+                self.request_body(op_at, op)
+        self.shadowing([t for t, _ in templates])
+
+    def shadowing(self, templates: list[str]) -> None:
+        split = [(t, t.strip("/").split("/")) for t in templates]
+        for concrete, parts in split:
+            if "{" in concrete:
+                continue
+            for templated, other in split:
+                if "{" not in templated or len(other) != len(parts):
+                    continue
+                if all(a == b or ("{" in b and "}" in b) for a, b in zip(parts, other,
+                                                                        strict=True)):
+                    self.add("SG013", f"`{concrete}` shadows `{templated}` for that value",
+                             join_pointer("/paths", concrete))
+
+    def path_parameters(self, template: str, at: str, item: dict[str, Any], op_at: str,
+                        op: dict[str, Any]) -> None:
+        declared: dict[str, Any] = {}
+        for holder_at, holder in ((at, item), (op_at, op)):
+            for i, raw in enumerate(holder.get("parameters") or []):
+                uri, pointer, param = self._resolve(raw, join_pointer(holder_at, "parameters",
+                                                                      i))
+                if isinstance(param, dict) and param.get("in") == "path":
+                    declared[str(param.get("name"))] = (uri, pointer, param)
+        variables = set(re.findall(r"\{([^}/]+)\}", template))
+        for name in sorted(variables - set(declared)):
+            self.add("SG010", f"`{{{name}}}` in `{template}` has no path parameter", op_at)
+        for name, (uri, pointer, param) in sorted(declared.items(), key=lambda kv: str(kv[0])):
+            if name not in variables:
+                self.add("SG010", f"path parameter `{name}` is not in `{template}`", pointer,
+                         uri)
+            elif param.get("required") is not True:
+                self.add("SG010", f"path parameter `{name}` must have `required: true`",
+                         pointer, uri)
+
+    def operation_security(self, template: str, method: str, op_at: str,
+                           op: dict[str, Any]) -> None:
+        content = self.spec.content
+        schemes = (content.get("components") or {}).get("securitySchemes") or {}
+        requirements = op.get("security", content.get("security"))
+        where = join_pointer(op_at, "security") if "security" in op else "/security"
+        if not requirements:
+            if "security" not in op:
+                self.add("SG101", f"{method.upper()} {template} has no security", op_at)
+            elif method in _WRITE_METHODS:  # an explicit `security: []` on a read is a choice
+                self.add("SG107", f"{method.upper()} {template} is open to anyone "
+                                  "(`security: []`)", where)
+            return
+        for i, requirement in enumerate(requirements if isinstance(requirements, list) else []):
+            for name in requirement if isinstance(requirement, dict) else {}:
+                if name not in schemes:
+                    self.add("SG014", f"security scheme `{name}` is not defined",
+                             join_pointer(where, i, name))
+        responses = op.get("responses") or {}
+        if isinstance(responses, dict) and not ({"401", "403", "4XX", "default"} &
+                                                set(map(str, responses))):
+            self.add("SG106", f"{method.upper()} {template} is secured but declares no 401 or "
+                              "403 response", join_pointer(op_at, "responses"))
+
+    def request_body(self, op_at: str, op: dict[str, Any]) -> None:
+        at = join_pointer(op_at, "requestBody")
+        uri, pointer, body = self._resolve(op.get("requestBody"), at)
+        if not isinstance(body, dict):
+            return
+        for media_type, media in (body.get("content") or {}).items():
+            media_at = join_pointer(pointer, "content", media_type)
+            if not isinstance(media, dict) or "schema" not in media:
+                self.add("SG030", f"`{media_type}` has no schema: bodies are not validated",
+                         media_at, uri)
+                continue
+            self.request_schema(uri, join_pointer(media_at, "schema"), media["schema"], set())
+
+    def request_schema(self, uri: str, pointer: str, schema: Any, seen: set[tuple[str, str]],
+                       depth: int = 0) -> None:
+        """Resource and mass-assignment lints over a request schema (refs followed once)."""
+        if (uri, pointer) in seen or depth > 32:
+            return
+        seen.add((uri, pointer))
+        uri, pointer, schema = self._resolve(schema, pointer, uri)
+        if not isinstance(schema, dict):
+            return
+        types = schema.get("type")
+        types = types if isinstance(types, list) else [types]
+        if "object" in types and "properties" in schema and \
+                "additionalProperties" not in schema and "unevaluatedProperties" not in schema:
+            self.add("SG104", "object does not set `additionalProperties` (undeclared fields "
+                              "pass)", pointer, uri)
+        if "string" in types and "maxLength" not in schema and "enum" not in schema and \
+                "const" not in schema and schema.get("format") not in (
+                    "date", "date-time", "time", "uuid", "email", "ipv4", "ipv6"):
+            self.add("SG105", "string without `maxLength`", pointer, uri)
+        if "array" in types and "maxItems" not in schema:
+            self.add("SG105", "array without `maxItems`", pointer, uri)
+        for path, child, _ in subschemas(schema):
+            self.request_schema(uri, join_pointer(pointer, *path), child, seen, depth + 1)
+
+    def security_schemes(self) -> None:
+        content = self.spec.content
+        schemes = (content.get("components") or {}).get("securitySchemes") or {}
+        servers = [s.get("url", "") for s in content.get("servers") or []
+                   if isinstance(s, dict)]
+        plain_http = any(isinstance(url, str) and url.startswith("http://")
+                         and not re.match(r"http://(localhost|127\.0\.0\.1)\b", url)
+                         for url in servers)
+        for name, scheme in schemes.items():
+            at = join_pointer("/components/securitySchemes", name)
+            if not isinstance(scheme, dict):
+                continue
+            if scheme.get("type") == "apiKey" and scheme.get("in") == "query":
+                self.add("SG102", f"`{name}` sends the key in the query string (logged by "
+                                  "proxies and servers)", at)
+            if plain_http and scheme.get("type") in ("http", "apiKey", "oauth2"):
+                self.add("SG103", f"`{name}` credentials would cross a plain http server", at)
+
+    def schemas(self) -> None:
+        for uri, pointer, schema in self._all_schemas():
+            if not isinstance(schema, dict):
+                continue
+            if self.spec.dialect == "oas30" and "$ref" in schema and len(schema) > 1:
+                extra = sorted(k for k in schema if k != "$ref" and not k.startswith("x-"))
+                if extra:
+                    self.add("SG023", f"`{', '.join(extra)}` beside `$ref` is ignored in 3.0",
+                             pointer, uri)
+            fmt = schema.get("format")
+            if isinstance(fmt, str) and fmt not in KNOWN_FORMATS:
+                self.add("SG022", f"format `{fmt}` is not known: it is not checked",
+                         join_pointer(pointer, "format"), uri)
+            pattern = schema.get("pattern")
+            if isinstance(pattern, str):
+                if needs_backtracking(pattern):
+                    self.add("SG024", "pattern runs on the backtracking engine under a budget "
+                                      "(matches that exhaust it fail)",
+                             join_pointer(pointer, "pattern"), uri)
+                if _NESTED_QUANTIFIER.search(pattern):
+                    self.add("SG025", "nested quantifier: exponential on the backtracking "
+                                      "engines other tools use", join_pointer(pointer, "pattern"),
+                             uri)
+            if "nullable" in schema and (self.spec.dialect == "oas31" or "type" not in schema):
+                why = ("3.1 has no `nullable` (use a type array)" if self.spec.dialect == "oas31"
+                       else "`nullable` only widens a `type` given beside it")
+                self.add("SG028", why, join_pointer(pointer, "nullable"), uri)
+            for name, sub in (schema.get("properties") or {}).items():
+                if isinstance(sub, dict) and sub.get("readOnly") is True and \
+                        sub.get("writeOnly") is True:
+                    self.add("SG029", f"`{name}` is readOnly and writeOnly",
+                             join_pointer(pointer, "properties", name), uri)
+
+    def examples(self) -> None:
+        index = self.spec.index
+        for example in index.examples:
+            validator = compile_at(self.spec, example.schema_pointer, context=example.context,
+                                   uri=example.schema_uri)
+            value = _value_at(self.spec.document(example.uri).content, example.pointer)
+            first = next(iter(validator.iter_violations(value)), None)
+            if first is not None:
+                self.add("SG020", f"{first.message} at `{first.pointer or '/'}`",
+                         example.pointer, example.uri)
+        for uri, pointer, schema in self._all_schemas():
+            if isinstance(schema, dict) and "default" in schema and "$ref" not in schema:
+                validator = compile_at(self.spec, pointer, context=None, uri=uri)
+                first = next(iter(validator.iter_violations(schema["default"])), None)
+                if first is not None:
+                    self.add("SG021", f"{first.message} at `{first.pointer or '/'}`",
+                             join_pointer(pointer, "default"), uri)
+
+    def yaml_surprises(self) -> None:
+        document = self.spec.root
+        if document.text is None or document.file is None or \
+                document.file.endswith(".json"):
+            return
+        try:
+            root = yaml.compose(document.text, Loader=_Loader)
+        except yaml.YAMLError:  # pragma: no cover - load_spec parsed it already
+            return
+        stack: list[tuple[Any, str, bool]] = [(root, "", False)]
+        while stack:
+            node, pointer, in_responses = stack.pop()
+            if isinstance(node, yaml.MappingNode):
+                for key, value in node.value:
+                    child = join_pointer(pointer, key.value)
+                    if in_responses and not key.style and key.value.isdigit():
+                        self.add("SG027", f"quote the response code: '{key.value}'", child)
+                    stack.append((value, child, key.value == "responses"))
+            elif isinstance(node, yaml.SequenceNode):
+                for i, value in enumerate(node.value):
+                    stack.append((value, join_pointer(pointer, i), False))
+            elif isinstance(node, yaml.ScalarNode) and not node.style and \
+                    _YAML11_BOOL.match(node.value):
+                self.add("SG026", f"`{node.value}` is a string here but a boolean to YAML 1.1 "
+                                  "tools: quote it", pointer)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _resolve(self, node: Any, pointer: str, uri: str | None = None) -> tuple[str, str, Any]:
+        uri = uri or self.spec.uri
+        for _ in range(32):
+            if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
+                break
+            uri, pointer, node = self.spec.resolve(node["$ref"], uri,
+                                                   join_pointer(pointer, "$ref"))
+        return uri, pointer, node
+
+    def _all_schemas(self) -> Iterator[tuple[str, str, Any]]:
+        seen: set[tuple[str, str]] = set()
+        roots = [(u.uri, u.pointer) for u in self.spec.index.uses]
+        components = (self.spec.content.get("components") or {}).get("schemas") or {}
+        roots += [(self.spec.uri, join_pointer("/components/schemas", n)) for n in components]
+        stack = list(reversed(roots))
+        while stack:
+            uri, pointer = stack.pop()
+            if (uri, pointer) in seen:
+                continue
+            seen.add((uri, pointer))
+            schema = _value_at(self.spec.document(uri).content, pointer)
+            yield uri, pointer, schema
+            if isinstance(schema, dict):
+                stack.extend((uri, join_pointer(pointer, *path))
+                             for path, _, _ in subschemas(schema))
+
+
+def _value_at(document: Any, pointer: str) -> Any:
+    for token in split_pointer(pointer):
+        document = document[int(token)] if isinstance(document, list) else document[token]
+    return document
+
+
+def check_spec_file(path: str, text: str | None = None) -> list[Finding]:
+    """Findings for one spec (``text`` for stdin); Unreadable when it cannot be read."""
+    try:
+        if text is not None:
+            content = parse(text, "<stdin>")
+            if not isinstance(content, dict):
+                raise Unreadable("<stdin>: the document is not a mapping")
+            spec = Spec(Document(MAPPING_URI, content, file="<stdin>", text=text), None, None)
+            spec.index = check_spec(spec)
+        else:
+            spec = load_spec(path)
+    except SpecError as exc:
+        message = exc.message
+        if _unreadable(message):
+            raise Unreadable(str(exc)) from None
+        file = exc.file if exc.file is not None else path
+        return [Finding("SG001", "error", message, file, exc.line, exc.column, exc.pointer)]
+    findings = _Checker(spec).run()
+    return sorted(findings, key=lambda f: (f.line or 0, f.column or 0, f.rule))
+
+
+def _unreadable(message: str) -> bool:
+    return message.startswith(("cannot read the file", "the document is binary",
+                               "the document is not a mapping",
+                               "the document is not UTF-8", "no such file",
+                               "the document is empty",
+                               "the document is not a mapping"))
+
