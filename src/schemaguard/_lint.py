@@ -18,13 +18,11 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-import yaml
-
 from ._formats import KNOWN_FORMATS
 from ._keywords import subschemas
 from ._regex import needs_backtracking
 from ._schema import SchemaValidator, compile_at, compile_schema
-from ._source import Document, _Loader, join_pointer, parse, split_pointer
+from ._source import Document, YamlNotes, join_pointer, parse, split_pointer
 from ._spec import MAPPING_URI, Spec, load_spec
 from ._walk import METHODS, check_spec
 from .errors import SpecError
@@ -61,7 +59,6 @@ RULES: dict[str, tuple[Severity, str]] = {
     "SG107": ("warning", "write operation opened with `security: []`"),
 }
 
-_YAML11_BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$")
 _NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)[+*{]")
 _WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 
@@ -105,7 +102,7 @@ class _Checker:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self.findings: list[Finding] = []
-        self._nodes: Any = None
+        self._linted: set[tuple[str, str]] = set()  # request schemas already linted
 
     def add(self, rule: str, message: str, pointer: str, uri: str | None = None) -> None:
         document = self.spec.document(uri or self.spec.uri)
@@ -229,7 +226,8 @@ class _Checker:
                 self.add("SG030", f"`{media_type}` has no schema: bodies are not validated",
                          media_at, uri)
                 continue
-            self.request_schema(uri, join_pointer(media_at, "schema"), media["schema"], set())
+            self.request_schema(uri, join_pointer(media_at, "schema"), media["schema"],
+                                self._linted)
 
     def request_schema(self, uri: str, pointer: str, schema: Any, seen: set[tuple[str, str]],
                        depth: int = 0) -> None:
@@ -325,30 +323,22 @@ class _Checker:
                              join_pointer(pointer, "default"), uri)
 
     def yaml_surprises(self) -> None:
+        """Plain scalars YAML 1.1 reads as booleans, and unquoted response codes, as the
+        loader noted them (no second parse)."""
         document = self.spec.root
-        if document.text is None or document.file is None or \
-                document.file.endswith(".json"):
+        notes = document.notes
+        if not notes.yaml11 and not notes.int_keys:
             return
-        try:
-            root = yaml.compose(document.text, Loader=_Loader)
-        except yaml.YAMLError:  # pragma: no cover - load_spec parsed it already
-            return
-        stack: list[tuple[Any, str, bool]] = [(root, "", False)]
-        while stack:
-            node, pointer, in_responses = stack.pop()
-            if isinstance(node, yaml.MappingNode):
-                for key, value in node.value:
-                    child = join_pointer(pointer, key.value)
-                    if in_responses and not key.style and key.value.isdigit():
-                        self.add("SG027", f"quote the response code: '{key.value}'", child)
-                    stack.append((value, child, key.value == "responses"))
-            elif isinstance(node, yaml.SequenceNode):
-                for i, value in enumerate(node.value):
-                    stack.append((value, join_pointer(pointer, i), False))
-            elif isinstance(node, yaml.ScalarNode) and not node.style and \
-                    _YAML11_BOOL.match(node.value):
-                self.add("SG026", f"`{node.value}` is a string here but a boolean to YAML 1.1 "
-                                  "tools: quote it", pointer)
+        where = _pointers(document.content)
+        for container, key in notes.yaml11:
+            if container in where:
+                pointer = join_pointer(where[container], key)
+                self.add("SG026", "a string here but a boolean to YAML 1.1 tools: quote it",
+                         pointer)
+        for pointer, value in _responses(document.content):
+            for key in notes.int_keys.get(id(value), ()):
+                self.add("SG027", f"quote the response code: '{key}'",
+                         join_pointer(pointer, key))
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -379,6 +369,34 @@ class _Checker:
                              for path, _, _ in subschemas(schema))
 
 
+def _pointers(document: Any) -> dict[int, str]:
+    """id(container) -> its JSON pointer, for every container of a document."""
+    found: dict[int, str] = {}
+    stack: list[tuple[Any, str]] = [(document, "")]
+    while stack:
+        node, pointer = stack.pop()
+        if isinstance(node, dict):
+            found[id(node)] = pointer
+            stack.extend((v, join_pointer(pointer, k)) for k, v in node.items()
+                         if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            found[id(node)] = pointer
+            stack.extend((v, join_pointer(pointer, i)) for i, v in enumerate(node)
+                         if isinstance(v, (dict, list)))
+    return found
+
+
+def _responses(document: Any) -> Iterator[tuple[str, Any]]:
+    """(pointer, mapping) of every operation's `responses` and of components.responses."""
+    for template, item in (document.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        for method in METHODS:
+            op = item.get(method)
+            if isinstance(op, dict) and isinstance(op.get("responses"), dict):
+                yield join_pointer("/paths", template, method, "responses"), op["responses"]
+
+
 def _value_at(document: Any, pointer: str) -> Any:
     for token in split_pointer(pointer):
         document = document[int(token)] if isinstance(document, list) else document[token]
@@ -389,10 +407,13 @@ def check_spec_file(path: str, text: str | None = None) -> list[Finding]:
     """Findings for one spec (``text`` for stdin); Unreadable when it cannot be read."""
     try:
         if text is not None:
-            content = parse(text, "<stdin>")
+            notes = YamlNotes()
+            content = parse(text, "<stdin>", notes=notes)
             if not isinstance(content, dict):
                 raise Unreadable("<stdin>: the document is not a mapping")
-            spec = Spec(Document(MAPPING_URI, content, file="<stdin>", text=text), None, None)
+            document = Document(MAPPING_URI, content, file="<stdin>", text=text)
+            document.notes = notes
+            spec = Spec(document, None, None)
             spec.index = check_spec(spec)
         else:
             spec = load_spec(path)

@@ -40,10 +40,31 @@ _FLOAT = re.compile(
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_MAYBE_TYPED = frozenset("-+0123456789.tTfFnN~")
+YAML11_BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$")
+
+
 class _Loader(_BaseLoader):
-    """Safe loader with the YAML 1.2 core schema and duplicate-key detection."""
+    """Safe loader with the YAML 1.2 core schema and duplicate-key detection.
+
+    It also notes what YAML 1.1 tools would read differently (for `check`): plain scalars
+    that YAML 1.1 reads as booleans, and plain integer mapping keys, by container id.
+    """
 
     yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self.yaml11: list[tuple[int, str | int]] = []  # (id(container), key or index)
+        self.int_keys: dict[int, list[str]] = {}  # id(mapping) -> plain integer keys
+        self._pending: tuple[list[str], list[str]] = ([], [])
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        # Most scalars are plain text: skip the resolver's regular expressions for them.
+        if kind is yaml.ScalarNode and implicit[0] and value and value[0] not in _MAYBE_TYPED:
+            return _STR_TAG
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         if not isinstance(node, yaml.MappingNode):  # pragma: no cover - PyYAML guarantees it
@@ -52,6 +73,8 @@ class _Loader(_BaseLoader):
             )
         self.flatten_mapping(node)
         mapping: dict[Hashable, Any] = {}
+        int_keys: list[str] = []
+        yaml11: list[str] = []
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise yaml.constructor.ConstructorError(
@@ -60,8 +83,32 @@ class _Loader(_BaseLoader):
             key = key_node.value
             if key in mapping:
                 raise _DuplicateKey(key, key_node.start_mark)
+            if not key_node.style and key.isdigit():
+                int_keys.append(key)
+            if isinstance(value_node, yaml.ScalarNode) and not value_node.style and \
+                    YAML11_BOOL.match(value_node.value):
+                yaml11.append(key)
             mapping[key] = self.construct_object(value_node, deep=deep)
+        self._pending = (int_keys, yaml11)
         return mapping
+
+    def construct_yaml_map(self, node: yaml.MappingNode) -> Any:
+        data: dict[Hashable, Any] = {}
+        yield data
+        data.update(self.construct_mapping(node))
+        int_keys, yaml11 = self._pending
+        if int_keys:
+            self.int_keys[id(data)] = int_keys
+        self.yaml11.extend((id(data), key) for key in yaml11)
+
+    def construct_yaml_seq(self, node: yaml.SequenceNode) -> Any:
+        data: list[Any] = []
+        yield data
+        data.extend(self.construct_sequence(node))
+        self.yaml11.extend(
+            (id(data), i) for i, item in enumerate(node.value)
+            if isinstance(item, yaml.ScalarNode) and not item.style and YAML11_BOOL.match(
+                item.value))
 
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
         text = str(self.construct_scalar(node))
@@ -96,7 +143,10 @@ for _tag, _pattern, _first in (
 _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 _Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
 _Loader.add_constructor(
-    "tag:yaml.org,2002:map", _Loader.construct_yaml_map  # type: ignore[type-var]
+    "tag:yaml.org,2002:map", _Loader.construct_yaml_map
+)
+_Loader.add_constructor(
+    "tag:yaml.org,2002:seq", _Loader.construct_yaml_seq
 )
 
 
@@ -111,16 +161,25 @@ for _tag in ("timestamp", "set", "omap", "pairs", "binary"):
     _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse)
 
 
+class YamlNotes:
+    """What YAML 1.1 tools would read differently in a document (by container id)."""
+
+    def __init__(self) -> None:
+        self.yaml11: list[tuple[int, str | int]] = []
+        self.int_keys: dict[int, list[str]] = {}
+
+
 class Document:
     """One parsed file (or mapping) of a spec."""
 
-    __slots__ = ("_nodes", "content", "file", "text", "uri")
+    __slots__ = ("_nodes", "content", "file", "notes", "text", "uri")
 
     def __init__(self, uri: str, content: Any, file: str | None = None, text: str | None = None):
         self.uri = uri
         self.content = content
         self.file = file
         self.text = text
+        self.notes = YamlNotes()
         self._nodes: Any = None
 
     def error(self, message: str, pointer: str = "") -> SpecError:
@@ -187,7 +246,8 @@ def decode(raw: bytes, file: str | None) -> str:
         raise SpecError(f"the document is not UTF-8 text (byte {exc.start})", file=file) from None
 
 
-def parse(text: str, file: str | None = None, *, json_hint: bool = False) -> Any:
+def parse(text: str, file: str | None = None, *, json_hint: bool = False,
+          notes: YamlNotes | None = None) -> Any:
     """YAML or JSON text to plain data, refusing what cannot be read safely."""
     stripped = text.lstrip()
     if not stripped:
@@ -208,8 +268,9 @@ def parse(text: str, file: str | None = None, *, json_hint: bool = False) -> Any
             line, column = _deep_position(text)
             raise SpecError("the document is nested too deeply", file=file, line=line,
                             column=column) from None
+    loader = _Loader(text)
     try:
-        data = yaml.load(text, Loader=_Loader)
+        data = loader.get_single_data()
     except _DuplicateKey as exc:
         raise SpecError(
             f"duplicate key `{exc.key}`",
@@ -232,6 +293,10 @@ def parse(text: str, file: str | None = None, *, json_hint: bool = False) -> Any
         raise SpecError(f"invalid YAML: {str(exc).splitlines()[0]}", file=file) from None
     except RecursionError:
         raise SpecError("the document is nested too deeply", file=file) from None
+    finally:
+        loader.dispose()
+    if notes is not None:
+        notes.yaml11, notes.int_keys = loader.yaml11, loader.int_keys
     if "&" in text or "*" in text:
         try:
             check_expansion(data, file)
@@ -348,5 +413,8 @@ def read_file(path: Path, display: str) -> Document:
     except OSError as exc:
         raise SpecError(f"cannot read the file ({exc.strerror})", file=display) from None
     text = decode(raw, display)
-    content = parse(text, display, json_hint=path.suffix.lower() == ".json")
-    return Document(path.as_uri(), content, file=display, text=text)
+    notes = YamlNotes()
+    content = parse(text, display, json_hint=path.suffix.lower() == ".json", notes=notes)
+    document = Document(path.as_uri(), content, file=display, text=text)
+    document.notes = notes
+    return document
