@@ -22,9 +22,10 @@ from ._formats import KNOWN_FORMATS
 from ._keywords import subschemas
 from ._regex import needs_backtracking
 from ._schema import SchemaValidator, compile_at, compile_schema
-from ._source import Document, YamlNotes, join_pointer, parse, split_pointer
+from ._source import Document, join_pointer, parse, split_pointer
 from ._spec import MAPPING_URI, Spec, load_spec
 from ._walk import METHODS, check_spec
+from ._yaml import YamlNotes
 from .errors import SpecError
 
 Severity = Literal["error", "warning", "info"]

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ._yaml import DuplicateKey, YamlError, YamlNotes
+from ._yaml import load as load_yaml
 from .errors import SpecError
 
 try:  # pragma: no cover - depends on how PyYAML was built
@@ -38,99 +39,20 @@ _FLOAT = re.compile(
     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
 )
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
-
-
 _STR_TAG = "tag:yaml.org,2002:str"
 _MAYBE_TYPED = frozenset("-+0123456789.tTfFnN~")
-YAML11_BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$")
 
 
-class _Loader(_BaseLoader):
-    """Safe loader with the YAML 1.2 core schema and duplicate-key detection.
-
-    It also notes what YAML 1.1 tools would read differently (for `check`): plain scalars
-    that YAML 1.1 reads as booleans, and plain integer mapping keys, by container id.
-    """
+class _Composer(_BaseLoader):
+    """Composes YAML nodes (for source locations) with the YAML 1.2 core resolvers."""
 
     yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
-
-    def __init__(self, stream: Any) -> None:
-        super().__init__(stream)
-        self.yaml11: list[tuple[int, str | int]] = []  # (id(container), key or index)
-        self.int_keys: dict[int, list[str]] = {}  # id(mapping) -> plain integer keys
-        self._pending: tuple[list[str], list[str]] = ([], [])
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         # Most scalars are plain text: skip the resolver's regular expressions for them.
         if kind is yaml.ScalarNode and implicit[0] and value and value[0] not in _MAYBE_TYPED:
             return _STR_TAG
         return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
-        if not isinstance(node, yaml.MappingNode):  # pragma: no cover - PyYAML guarantees it
-            raise yaml.constructor.ConstructorError(
-                None, None, "expected a mapping", node.start_mark
-            )
-        self.flatten_mapping(node)
-        mapping: dict[Hashable, Any] = {}
-        int_keys: list[str] = []
-        yaml11: list[str] = []
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise yaml.constructor.ConstructorError(
-                    None, None, "mapping keys must be plain scalars", key_node.start_mark
-                )
-            key = key_node.value
-            if key in mapping:
-                raise _DuplicateKey(key, key_node.start_mark)
-            if not key_node.style and key.isdigit():
-                int_keys.append(key)
-            if isinstance(value_node, yaml.ScalarNode) and not value_node.style and \
-                    YAML11_BOOL.match(value_node.value):
-                yaml11.append(key)
-            mapping[key] = self.construct_object(value_node, deep=deep)
-        self._pending = (int_keys, yaml11)
-        return mapping
-
-    def construct_yaml_map(self, node: yaml.MappingNode) -> Any:
-        data: dict[Hashable, Any] = {}
-        yield data
-        data.update(self.construct_mapping(node))
-        int_keys, yaml11 = self._pending
-        if int_keys:
-            self.int_keys[id(data)] = int_keys
-        self.yaml11.extend((id(data), key) for key in yaml11)
-
-    def construct_yaml_seq(self, node: yaml.SequenceNode) -> Any:
-        data: list[Any] = []
-        yield data
-        data.extend(self.construct_sequence(node))
-        self.yaml11.extend(
-            (id(data), i) for i, item in enumerate(node.value)
-            if isinstance(item, yaml.ScalarNode) and not item.style and YAML11_BOOL.match(
-                item.value))
-
-    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
-        text = str(self.construct_scalar(node))
-        if text.startswith("0o"):
-            return int(text[2:], 8)
-        if text.startswith("0x"):
-            return int(text[2:], 16)
-        return int(text, 10)
-
-    def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
-        text = str(self.construct_scalar(node)).lower()
-        if text.endswith(".inf"):
-            return float("-inf") if text.startswith("-") else float("inf")
-        if text == ".nan":
-            return float("nan")
-        return float(text)
-
-
-class _DuplicateKey(Exception):
-    def __init__(self, key: str, mark: Any) -> None:
-        self.key = key
-        self.mark = mark
 
 
 for _tag, _pattern, _first in (
@@ -139,34 +61,7 @@ for _tag, _pattern, _first in (
     ("tag:yaml.org,2002:float", _FLOAT, "-+0123456789."),
     ("tag:yaml.org,2002:null", _NULL, ["~", "n", "N", ""]),
 ):
-    _Loader.add_implicit_resolver(_tag, _pattern, list(_first))
-_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
-_Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
-_Loader.add_constructor(
-    "tag:yaml.org,2002:map", _Loader.construct_yaml_map
-)
-_Loader.add_constructor(
-    "tag:yaml.org,2002:seq", _Loader.construct_yaml_seq
-)
-
-
-def _refuse(loader: _Loader, node: yaml.Node) -> Any:
-    raise yaml.constructor.ConstructorError(
-        None, None, "could not determine a constructor for the tag", node.start_mark
-    )
-
-
-# The YAML 1.1 timestamp, set, omap and binary tags are not JSON: refuse them when written out.
-for _tag in ("timestamp", "set", "omap", "pairs", "binary"):
-    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse)
-
-
-class YamlNotes:
-    """What YAML 1.1 tools would read differently in a document (by container id)."""
-
-    def __init__(self) -> None:
-        self.yaml11: list[tuple[int, str | int]] = []
-        self.int_keys: dict[int, list[str]] = {}
+    _Composer.add_implicit_resolver(_tag, _pattern, list(_first))
 
 
 class Document:
@@ -193,7 +88,7 @@ class Document:
             return None, None
         if self._nodes is None:
             try:
-                self._nodes = yaml.compose(self.text, Loader=_Loader) or False
+                self._nodes = yaml.compose(self.text, Loader=_Composer) or False
             except (yaml.YAMLError, RecursionError):
                 self._nodes = False
         node = self._nodes
@@ -268,35 +163,14 @@ def parse(text: str, file: str | None = None, *, json_hint: bool = False,
             line, column = _deep_position(text)
             raise SpecError("the document is nested too deeply", file=file, line=line,
                             column=column) from None
-    loader = _Loader(text)
     try:
-        data = loader.get_single_data()
-    except _DuplicateKey as exc:
-        raise SpecError(
-            f"duplicate key `{exc.key}`",
-            file=file,
-            line=exc.mark.line + 1,
-            column=exc.mark.column + 1,
-        ) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = (exc.problem or "invalid YAML").split("\n")[0]
-        if "could not determine a constructor" in problem:
-            problem = "unsupported YAML tag (only plain YAML/JSON data is read)"
-        raise SpecError(
-            f"invalid YAML: {problem}",
-            file=file,
-            line=mark.line + 1 if mark else None,
-            column=mark.column + 1 if mark else None,
-        ) from None
-    except yaml.YAMLError as exc:
-        raise SpecError(f"invalid YAML: {str(exc).splitlines()[0]}", file=file) from None
+        data = load_yaml(text, notes)
+    except YamlError as exc:
+        message = exc.message if exc.message.startswith(("invalid YAML", "duplicate key")) \
+            else f"invalid YAML: {exc.message}"
+        raise SpecError(message, file=file, line=exc.line, column=exc.column) from None
     except RecursionError:
         raise SpecError("the document is nested too deeply", file=file) from None
-    finally:
-        loader.dispose()
-    if notes is not None:
-        notes.yaml11, notes.int_keys = loader.yaml11, loader.int_keys
     if "&" in text or "*" in text:
         try:
             check_expansion(data, file)
@@ -311,17 +185,17 @@ def parse(text: str, file: str | None = None, *, json_hint: bool = False,
 def _yaml_duplicate_mark(text: str) -> tuple[int | None, int | None]:
     """Where a JSON document repeats a key (JSON is YAML: the YAML reader knows the line)."""
     try:
-        yaml.load(text, Loader=_Loader)
-    except _DuplicateKey as exc:
-        return exc.mark.line + 1, exc.mark.column + 1
-    except (yaml.YAMLError, RecursionError):
+        load_yaml(text)
+    except DuplicateKey as exc:
+        return exc.line, exc.column
+    except (YamlError, RecursionError):
         pass
     return None, None
 
 
 def _first_alias(text: str) -> tuple[int | None, int | None]:
     try:
-        for event in yaml.parse(text, Loader=_Loader):
+        for event in yaml.parse(text, Loader=_Composer):
             if isinstance(event, yaml.AliasEvent) and event.start_mark is not None:
                 return event.start_mark.line + 1, event.start_mark.column + 1
     except yaml.YAMLError:
