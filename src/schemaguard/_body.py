@@ -24,7 +24,7 @@ from ._shape import Shape, coerce
 from ._source import join_pointer
 
 ORJSON_DEPTH = 1024
-_DIGITS = bytes.maketrans(b"0123456789", b"0000000000")
+_SCAN = bytes.maketrans(b"0123456789{", b"0000000000[")
 _BIG_INT = b"0" * 19
 _WRAP_CACHE: dict[int, tuple[bytes, bytes]] = {}
 
@@ -49,7 +49,10 @@ def json_decoder(max_depth: int, reject_duplicate_keys: bool) -> Callable[[bytes
     def decode(body: bytes) -> Any:
         if body[:3] == b"\xef\xbb\xbf" or body[:2] in (b"\xff\xfe", b"\xfe\xff"):
             raise BodyError("body must be UTF-8 JSON without a byte order mark", "contentEncoding")
-        shallow = body.count(b"[") + body.count(b"{") <= max_depth
+        # One pass maps digits to "0" and both opening brackets to "[": it answers "could
+        # this be deeper than the limit?" and "is there a 19-digit integer?" together.
+        scan = body.translate(_SCAN)
+        shallow = scan.count(b"[") <= max_depth
         try:
             if shallow:
                 value = orjson.loads(body)
@@ -62,7 +65,7 @@ def json_decoder(max_depth: int, reject_duplicate_keys: bool) -> Callable[[bytes
             if "UTF-8" in str(exc) or "surrogate" in str(exc):
                 raise BodyError("body is not valid UTF-8 JSON", "contentEncoding") from None
             raise BodyError("body is not valid JSON", "json") from None
-        if reject_duplicate_keys or _BIG_INT in body.translate(_DIGITS):
+        if reject_duplicate_keys or _BIG_INT in scan:
             # Valid per orjson; parse again exactly (big integers, duplicate keys).
             value = json.loads(body, parse_float=_finite_float,
                                object_pairs_hook=_marking_duplicates if reject_duplicate_keys
@@ -78,8 +81,7 @@ def json_decoder(max_depth: int, reject_duplicate_keys: bool) -> Callable[[bytes
 
 def _unwrap(value: Any, wrappers: int) -> Any:
     for _ in range(wrappers):
-        if type(value) is not list or len(value) != 1:
-            # The body closed a wrapper array: it was not one JSON value.
+        if len(value) != 1:  # every wrapper is a list; a body that closed one is not JSON
             raise orjson.JSONDecodeError("not a single JSON value", "", 0)
         value = value[0]
     return value

@@ -15,7 +15,7 @@ import logging
 import os
 import zlib
 from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ._body import BodyError, MediaEntry, decode_form, decode_multipart, json_decoder, select
@@ -97,19 +97,47 @@ def _declares_body(headers: HeaderMap) -> bool:
     return "transfer-encoding" in headers
 
 
-@dataclass(frozen=True, slots=True)
 class ValidatedRequest:
-    """What the guard let through: the operation and its decoded, typed inputs."""
+    """What the guard let through: the operation and its decoded, typed inputs.
 
-    operation: Operation
-    path_params: dict[str, Any] = field(default_factory=dict)
-    query: dict[str, Any] = field(default_factory=dict)
-    headers: dict[str, Any] = field(default_factory=dict)
-    cookies: dict[str, Any] = field(default_factory=dict)
-    body: Any = None
-    principal: Any = None
-    principals: dict[str, Any] = field(default_factory=dict)
-    media_type: str | None = None
+    ``path_params``, ``query``, ``headers`` and ``cookies`` map declared parameter names to
+    typed values (defaults applied); ``body`` is the decoded body; ``principal`` is what the
+    verifier of the first scheme of the satisfied requirement returned, ``principals`` all of
+    them by scheme name; ``media_type`` the declared media type the body matched.
+    (A plain slotted class: it is built for every request, and frozen dataclasses are slow
+    to build; treat it as read-only.)
+    """
+
+    __slots__ = ("body", "cookies", "headers", "media_type", "operation", "path_params",
+                 "principal", "principals", "query")
+
+    def __init__(
+        self,
+        operation: Operation,
+        path_params: dict[str, Any] | None = None,
+        query: dict[str, Any] | None = None,
+        headers: dict[str, Any] | None = None,
+        cookies: dict[str, Any] | None = None,
+        body: Any = None,
+        principal: Any = None,
+        principals: dict[str, Any] | None = None,
+        media_type: str | None = None,
+    ) -> None:
+        self.operation = operation
+        self.path_params = path_params if path_params is not None else {}
+        self.query = query if query is not None else {}
+        self.headers = headers if headers is not None else {}
+        self.cookies = cookies if cookies is not None else {}
+        self.body = body
+        self.principal = principal
+        self.principals = principals if principals is not None else {}
+        self.media_type = media_type
+
+    def __repr__(self) -> str:
+        return (f"ValidatedRequest(operation={self.operation!r}, "
+                f"path_params={self.path_params!r}, query={self.query!r}, "
+                f"headers={self.headers!r}, cookies={self.cookies!r}, "
+                f"media_type={self.media_type!r})")
 
 
 def _choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
@@ -570,6 +598,10 @@ class Guard:
         if plan.body is None:
             return None, None
         values = headers.get_all("content-type")
+        if len(values) == 1:
+            cached = plan.media_types.get(values[0])
+            if cached is not None:
+                return cached
         if len(values) != 1:
             raise UnsupportedMediaType(
                 "the request body needs one Content-Type",
@@ -591,6 +623,8 @@ class Guard:
                 "JSON bodies must be UTF-8",
                 (Violation("header", "Content-Type", "", "contentEncoding",
                            "JSON must be UTF-8", ""),))
+        if len(plan.media_types) < 64:  # Content-Type values are few; the cache stays small
+            plan.media_types[values[0]] = (entry, media_type)
         return entry, media_type
 
     def _codings(self, headers: HeaderMap) -> list[str]:

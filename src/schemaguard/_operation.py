@@ -105,6 +105,8 @@ class OperationPlan:
             s.location == "cookie" for req in security.requirements for s, _ in req)
         self._validators: Validators | None = None
         self._lock = threading.Lock()
+        # Content-Type header value -> the declared entry it selects (accepted values only).
+        self.media_types: dict[str, tuple[MediaEntry | None, MediaType | None]] = {}
 
     def validators(self) -> Validators:
         """The compiled validators, built exactly once."""

@@ -292,7 +292,17 @@ def reader(parameter: Parameter) -> Reader:
 
         return read_exploded
     if parameter.style == "form":
+        item = converter(shape.items or Shape())
+
         def read_comma_delimited(context: Any, route: dict[str, str]) -> Any:
+            query_string = context.request.query
+            if kind == "array" and "%" not in query_string and "+" not in query_string:
+                raw = context.query.get(name)  # nothing is encoded: split the value itself
+                if raw is None:
+                    return MISSING
+                if len(raw) > 1:
+                    raise StyleError(_REPEATED)
+                return [item(v) for v in raw[0].split(",")] if raw[0] else []
             raw = context.raw_query.get(name)
             return MISSING if raw is None else parameter.decode_raw_query(raw)
 

@@ -21,7 +21,7 @@ MAX_SCHEMA_DEPTH = 256
 MAX_INSTANCE_DEPTH = 1024  # for recursive schemas given to compile_schema
 
 
-PRUNED_ITEMS = 32
+PRUNED_ITEMS = 256
 # Keywords whose verdict depends on a whole array or subtree, so truncating one can change it.
 _WHOLE_VALUE = frozenset({"minItems", "maxItems", "uniqueItems", "contains", "minContains",
                           "maxContains", "unevaluatedItems", "additionalItems", "items",
@@ -30,20 +30,34 @@ _WHOLE_VALUE = frozenset({"minItems", "maxItems", "uniqueItems", "contains", "mi
 
 
 def _prune(instance: Any) -> tuple[Any, list[str]]:
-    """A copy with every array cut to its first PRUNED_ITEMS items, and where it was cut."""
+    """A copy with every array cut to its first PRUNED_ITEMS items, and where it was cut.
+
+    Subtrees without a long array are shared, not copied; pointers are built only for cuts.
+    """
     cut: list[str] = []
 
-    def copy(node: Any, pointer: str) -> Any:
-        if isinstance(node, dict):
-            return {k: copy(v, join_pointer(pointer, k)) for k, v in node.items()}
-        if isinstance(node, list):
-            if len(node) > PRUNED_ITEMS:
-                cut.append(pointer)
-            return [copy(v, join_pointer(pointer, i)) for i, v in
-                    enumerate(node[:PRUNED_ITEMS])]
+    def copy(node: Any, path: tuple[str | int, ...]) -> Any:
+        if type(node) is dict:
+            changed = False
+            out = {}
+            for key, value in node.items():
+                new = copy(value, (*path, key)) if type(value) in (dict, list) else value
+                changed = changed or new is not value
+                out[key] = new
+            return out if changed else node
+        if type(node) is list:
+            long = len(node) > PRUNED_ITEMS
+            if long:
+                cut.append(join_pointer("", *path))
+            items = node[:PRUNED_ITEMS] if long else node
+            copied = [copy(v, (*path, i)) if type(v) in (dict, list) else v
+                      for i, v in enumerate(items)]
+            if long or any(a is not b for a, b in zip(copied, items, strict=True)):
+                return copied
+            return node
         return node
 
-    return copy(instance, ""), cut
+    return copy(instance, ()), cut
 
 
 def _maybe_from_pruning(violation: Violation, cut: list[str]) -> bool:
@@ -123,6 +137,8 @@ class SchemaValidator:
         if not large:
             return list(islice(self.iter_violations(instance, location=location), limit))
         pruned, cut = _prune(instance)
+        if not cut:  # nothing was long: the instance is its own bounded copy
+            return list(islice(self.iter_violations(instance, location=location), limit))
         found = [v for v in islice(self.iter_violations(pruned, location=location), limit * 4)
                  if not _maybe_from_pruning(v, cut)][:limit]
         if found:
