@@ -60,6 +60,19 @@ def _prune(instance: Any) -> tuple[Any, list[str]]:
     return copy(instance, ()), cut
 
 
+def _has_long_array(node: Any, size: int, depth: int) -> bool:
+    """Whether an array longer than ``size`` sits within ``depth`` levels (no full walk)."""
+    if depth == 0:
+        return False
+    if type(node) is list:
+        return len(node) > size or any(_has_long_array(v, size, depth - 1) for v in node
+                                       if type(v) in (dict, list))
+    if type(node) is dict:
+        return any(_has_long_array(v, size, depth - 1) for v in node.values()
+                   if type(v) in (dict, list))
+    return False
+
+
 def _maybe_from_pruning(violation: Violation, cut: list[str]) -> bool:
     if violation.keyword not in _WHOLE_VALUE:
         return False
@@ -134,7 +147,7 @@ class SchemaValidator:
         arrays keep their first items only; violations the truncation could have caused are
         dropped. When none remain, one summary violation stands for them (bad-inputs P55).
         """
-        if not large:
+        if not large or not _has_long_array(instance, PRUNED_ITEMS, 6):
             return list(islice(self.iter_violations(instance, location=location), limit))
         pruned, cut = _prune(instance)
         if not cut:  # nothing was long: the instance is its own bounded copy
