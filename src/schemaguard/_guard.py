@@ -14,8 +14,7 @@ import inspect
 import logging
 import os
 import zlib
-from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from ._body import BodyError, MediaEntry, decode_form, decode_multipart, json_decoder, select
@@ -78,16 +77,6 @@ _OPERATION_OPTIONS = frozenset({"mode", "validate_responses", "max_body_bytes", 
                                 "max_errors"})
 _SAFE_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-[]")
 Call = tuple[Verifier, Credentials]
-
-
-@dataclass(frozen=True, slots=True)
-class ReadBody:
-    """A step of a deferred check: the adapter reads the body now (at most ``cap`` bytes)."""
-
-    cap: int
-
-
-Step = Call | ReadBody
 
 
 def _declares_body(headers: HeaderMap) -> bool:
@@ -358,20 +347,114 @@ class Guard:
             read_body: Callable[[int], bytes] | None) -> ValidatedRequest | None:
         """check_request for adapters: with ``read_body``, the body is read (at most the
         operation's cap) only after the route, security and parameters passed."""
-        steps = self._check(request, read_body is not None)
+        plan: OperationPlan | None = None
+        try:
+            routed = self._route(request)
+            if routed is None:
+                return None
+            plan, route_params = routed
+            context = self._prepare(plan, request)
+            auth = _ANONYMOUS if plan.security.open else self._authenticate(plan, context)
+            head = self._head(plan, context, route_params, read_body is not None)
+            body = request.body
+            if read_body is not None:
+                body = read_body(plan.settings.max_body_bytes)
+            return self._finish(plan, context, head, auth, body, read_body is not None)
+        except RequestError as error:
+            self._refuse(error, plan)
+            return None
+
+    async def run_async(
+        self, request: HttpRequest, read_body: Callable[[int], Awaitable[bytes]] | None
+    ) -> ValidatedRequest | None:
+        """run() for async adapters: awaits verifiers and the body reader."""
+        plan: OperationPlan | None = None
+        try:
+            routed = self._route(request)
+            if routed is None:
+                return None
+            plan, route_params = routed
+            context = self._prepare(plan, request)
+            if plan.security.open:
+                auth = _ANONYMOUS
+            else:
+                auth = await self._authenticate_async(plan, context)
+            head = self._head(plan, context, route_params, read_body is not None)
+            body = request.body
+            if read_body is not None:
+                body = await read_body(plan.settings.max_body_bytes)
+            return self._finish(plan, context, head, auth, body, read_body is not None)
+        except RequestError as error:
+            self._refuse(error, plan)
+            return None
+
+    def body_cap(self) -> int:
+        """The largest body any operation accepts (what an adapter may need to read)."""
+        return max([p.settings.max_body_bytes for p in self._plans.values()]
+                   or [self.max_body_bytes])
+
+    # The phases of a check, in DESIGN.md's order. Each raises a RequestError to refuse.
+
+    def _route(self, request: HttpRequest) -> tuple[OperationPlan, dict[str, str]] | None:
+        """The operation for the request; None to let it through without one."""
+        if self.mode == "off" or (self.ignore_paths and self._ignored(request.path)):
+            return None
+        path = decode_path(request.path)
+        if path is None:
+            raise RequestValidationError(
+                "the request path is not valid UTF-8",
+                (Violation("path", None, "", "encoding",
+                           "path is not valid percent-encoded UTF-8", ""),),
+                status_code=self.invalid_status)
+        match = self.router.match(request.method, path)
+        if match is None:
+            error = NotFound("no operation of the spec matches this path", (
+                Violation("route", None, "", "path", "no path of the spec matches", ""),))
+            if self.unknown_paths == "pass":
+                return None
+            if self.unknown_paths == "report":
+                self._report(error, None)
+                return None
+            raise error
+        plan = match.operation
+        if plan is None:
+            raise MethodNotAllowed(
+                "the method is not allowed for this path",
+                (Violation("route", None, "", "method", "method not declared for this path",
+                           ""),),
+                [("Allow", ", ".join(match.allow))])
+        if plan.settings.mode == "off":
+            return None
+        return plan, match.params
+
+    def _refuse(self, error: RequestError, plan: OperationPlan | None) -> None:
+        """Raise ``error``, or only report it (and let the request through) in report mode."""
+        operation = plan.operation if plan is not None else None
+        error.operation = operation
+        if self.on_violation is not None:
+            self.on_violation(error, operation)
+        mode = plan.settings.mode if plan is not None else self.mode
+        if mode != "report":
+            raise error
+        self._report(error, operation)
+
+    def _prepare(self, plan: OperationPlan, request: HttpRequest) -> RequestContext:
+        headers = HeaderMap(request.headers)
+        self._check_length(headers, request.body, plan.settings.max_body_bytes)
+        too_many = request.query.count("&") >= plan.settings.max_fields
+        query = {} if too_many else parse_query(request.query)
+        cookies = parse_cookies(headers.get_all("cookie")) if plan.needs_cookies else {}
+        if self.trusted_proxy_cert_header is not None:
+            request = self._with_proxy_cert(request, headers)
+        context = RequestContext(request, headers, query, cookies)
+        context.too_many_fields = too_many
+        return context
+
+    def _authenticate(self, plan: OperationPlan, context: RequestContext) -> AuthResult:
+        steps = authenticate(plan.security, context, self.verifiers)
         try:
             call = next(steps)
             while True:
-                if isinstance(call, ReadBody):
-                    if read_body is None:  # pragma: no cover - only deferred runs ask
-                        raise RuntimeError("body requested without a reader")
-                    try:
-                        body = read_body(call.cap)
-                    except RequestError as exc:  # 408/413 while reading: the modes apply
-                        call = steps.throw(exc)
-                        continue
-                    call = steps.send(body)
-                    continue
                 verifier, credentials = call
                 if inspect.iscoroutinefunction(verifier):
                     steps.close()
@@ -390,27 +473,17 @@ class Guard:
                                      "awaitable: use check_request_async")
                 call = steps.send(result)
         except StopIteration as stop:
-            value: ValidatedRequest | None = stop.value
-            return value
+            done: AuthResult = stop.value
+            return done
+        except RequestValidationError as exc:  # an ambiguous credential
+            raise self._invalid(exc.detail, list(exc.violations)) from None
 
-    async def run_async(
-        self, request: HttpRequest, read_body: Callable[[int], Awaitable[bytes]] | None
-    ) -> ValidatedRequest | None:
-        """run() for async adapters: awaits verifiers and the body reader."""
-        steps = self._check(request, read_body is not None)
+    async def _authenticate_async(self, plan: OperationPlan,
+                                  context: RequestContext) -> AuthResult:
+        steps = authenticate(plan.security, context, self.verifiers)
         try:
             call = next(steps)
             while True:
-                if isinstance(call, ReadBody):
-                    if read_body is None:  # pragma: no cover - only deferred runs ask
-                        raise RuntimeError("body requested without a reader")
-                    try:
-                        body = await read_body(call.cap)
-                    except RequestError as exc:  # 408/413 while reading: the modes apply
-                        call = steps.throw(exc)
-                        continue
-                    call = steps.send(body)
-                    continue
                 verifier, credentials = call
                 try:
                     if inspect.iscoroutinefunction(verifier):
@@ -424,66 +497,60 @@ class Guard:
                     continue
                 call = steps.send(result)
         except StopIteration as stop:
-            value: ValidatedRequest | None = stop.value
-            return value
+            done: AuthResult = stop.value
+            return done
+        except RequestValidationError as exc:  # an ambiguous credential
+            raise self._invalid(exc.detail, list(exc.violations)) from None
 
-    def body_cap(self) -> int:
-        """The largest body any operation accepts (what an adapter may need to read)."""
-        return max([p.settings.max_body_bytes for p in self._plans.values()]
-                   or [self.max_body_bytes])
+    def _head(self, plan: OperationPlan, context: RequestContext,
+              route_params: dict[str, str], deferred: bool) -> _Head:
+        """Everything after security that needs no body: overrides, field count,
+        Content-Type and Content-Encoding (415), parameters (400)."""
+        headers, settings = context.headers, plan.settings
+        for name in OVERRIDE_HEADERS:
+            if name in headers:
+                raise self._invalid("method override headers are not accepted", [
+                    Violation("header", name, "", "methodOverride",
+                              "method override headers are not accepted", "")])
+        if context.too_many_fields:
+            raise self._invalid("too many query fields", [Violation(
+                "query", None, "", "maxProperties",
+                f"more than {settings.max_fields} query fields", "")])
+        if context.request.body or (deferred and _declares_body(headers)):
+            entry, media_type = self._content_type(plan, headers)
+        else:
+            entry, media_type = None, None
+        validators = plan.validators()
+        found, violations = self._parameters(plan, context, route_params)
+        if not violations and validators.parameters is not None and found.values and \
+                not validators.parameters.is_valid(found.values):
+            violations = self._parameter_violations(plan, found.values, settings.max_errors)
+        if violations:
+            raise self._invalid("the request parameters do not conform to the spec",
+                                violations[:settings.max_errors])
+        return _Head(found, entry, media_type)
 
-    def _check(self, request: HttpRequest,
-               deferred: bool) -> Generator[Step, Any, ValidatedRequest | None]:
-        if self.mode == "off" or self._ignored(request.path):
-            return None
-        path = decode_path(request.path)
-        if path is None:
-            self._unrouted(RequestValidationError(
-                "the request path is not valid UTF-8",
-                (Violation("path", None, "", "encoding",
-                           "path is not valid percent-encoded UTF-8", ""),),
-                status_code=self.invalid_status))
-            return None
-        match = self.router.match(request.method, path)
-        if match is None:
-            error = NotFound("no operation of the spec matches this path", (
-                Violation("route", None, "", "path", "no path of the spec matches", ""),))
-            if self.unknown_paths == "pass":
-                return None
-            if self.unknown_paths == "report":
-                self._report(error, None)
-                return None
-            self._unrouted(error)
-            return None
-        plan = match.operation
-        if plan is None:
-            self._unrouted(MethodNotAllowed(
-                "the method is not allowed for this path",
-                (Violation("route", None, "", "method", "method not declared for this path",
-                           ""),),
-                [("Allow", ", ".join(match.allow))]))
-            return None
-        if plan.settings.mode == "off":
-            return None
-        try:
-            return (yield from self._check_operation(plan, request, match.params, deferred))
-        except RequestError as error:
-            error.operation = plan.operation
-            if self.on_violation is not None:
-                self.on_violation(error, plan.operation)
-            if plan.settings.mode == "report":
-                self._report(error, plan.operation)
-                return None
-            raise
-
-    def _unrouted(self, error: RequestError) -> None:
-        """Refuse a request no operation answers (or only report it in report mode)."""
-        if self.on_violation is not None:
-            self.on_violation(error, None)
-        if self.mode == "report":
-            self._report(error, None)
-            return
-        raise error
+    def _finish(self, plan: OperationPlan, context: RequestContext, head: _Head,
+                auth: AuthResult, body: bytes, deferred: bool) -> ValidatedRequest:
+        """The body phase: cap, Content-Type for a body the headers did not announce,
+        content codings, decoding and validation."""
+        settings, headers = plan.settings, context.headers
+        entry, media_type = head.entry, head.media_type
+        if deferred:
+            # Adapters cannot trust framing headers (HTTP/2 needs no Content-Length): the
+            # body is always read, after everything that does not need it has passed.
+            self._check_length(headers, body, settings.max_body_bytes)
+            if body and entry is None:
+                entry, media_type = self._content_type(plan, headers)
+        if body and "content-encoding" in headers:
+            body = self._decode_codings(headers, body, settings.max_body_bytes)
+        value = self._body(plan, body, entry, media_type, settings)
+        by_location = head.found.by_location
+        return ValidatedRequest(
+            plan.operation, by_location["path"], by_location["query"], by_location["header"],
+            by_location["cookie"], value, auth.principal, auth.principals,
+            entry.key if entry else None,
+        )
 
     def _ignored(self, path: str) -> bool:
         return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.ignore_paths)
@@ -497,65 +564,6 @@ class Guard:
                 "operation": operation.operation_id if operation else None,
                 "violations": [v.to_dict() for v in error.violations],
             }},
-        )
-
-    def _check_operation(
-        self, plan: OperationPlan, request: HttpRequest, route_params: dict[str, str],
-        deferred: bool,
-    ) -> Generator[Step, Any, ValidatedRequest]:
-        settings = plan.settings
-        headers = HeaderMap(request.headers)
-        self._check_length(headers, request.body, settings.max_body_bytes)
-        too_many_fields = request.query.count("&") >= settings.max_fields
-        query = {} if too_many_fields else parse_query(request.query)
-        cookies = parse_cookies(headers.get_all("cookie")) if plan.needs_cookies else {}
-        if self.trusted_proxy_cert_header is not None:
-            request = self._with_proxy_cert(request, headers)
-        context = RequestContext(request, headers, query, cookies)
-        if plan.security.open:
-            auth = _ANONYMOUS
-        else:
-            try:
-                auth = yield from authenticate(plan.security, context, self.verifiers)
-            except RequestValidationError as exc:  # an ambiguous credential
-                raise self._invalid(exc.detail, list(exc.violations)) from None
-        for name in OVERRIDE_HEADERS:
-            if name in headers:
-                raise self._invalid("method override headers are not accepted", [
-                    Violation("header", name, "", "methodOverride",
-                              "method override headers are not accepted", "")])
-        if too_many_fields:
-            raise self._invalid("too many query fields", [Violation(
-                "query", None, "", "maxProperties",
-                f"more than {settings.max_fields} query fields", "")])
-        expects_body = bool(request.body) or (deferred and _declares_body(headers))
-        if expects_body:
-            entry, media_type = self._content_type(plan, headers)
-        else:
-            entry, media_type = None, None
-        validators = plan.validators()
-        found, violations = self._parameters(plan, context, route_params)
-        if not violations and validators.parameters is not None and found.values and \
-                not validators.parameters.is_valid(found.values):
-            violations = self._parameter_violations(plan, found.values, settings.max_errors)
-        if violations:
-            raise self._invalid("the request parameters do not conform to the spec",
-                                violations[:settings.max_errors])
-        body = request.body
-        if deferred:
-            # Adapters cannot trust framing headers (HTTP/2 needs no Content-Length): the
-            # body is always read, after everything that does not need it has passed.
-            body = yield ReadBody(settings.max_body_bytes)
-            self._check_length(headers, body, settings.max_body_bytes)
-            if body and entry is None:
-                entry, media_type = self._content_type(plan, headers)
-        if body and "content-encoding" in headers:
-            body = self._decode_codings(headers, body, settings.max_body_bytes)
-        value = self._body(plan, body, entry, media_type, settings)
-        return ValidatedRequest(
-            plan.operation, found.by_location["path"], found.by_location["query"],
-            found.by_location["header"], found.by_location["cookie"], value, auth.principal,
-            auth.principals, entry.key if entry else None,
         )
 
     def _invalid(self, detail: str, violations: list[Violation]) -> RequestValidationError:
@@ -767,6 +775,16 @@ class Guard:
 
 
 _ANONYMOUS = AuthResult(None, {})
+
+
+class _Head:
+    __slots__ = ("entry", "found", "media_type")
+
+    def __init__(self, found: _Found, entry: MediaEntry | None,
+                 media_type: MediaType | None) -> None:
+        self.found = found
+        self.entry = entry
+        self.media_type = media_type
 
 
 class _Found:

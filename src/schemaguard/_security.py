@@ -119,7 +119,7 @@ class _Malformed(Exception):
 class RequestContext:
     """Parsed parts of a request that security and parameters share."""
 
-    __slots__ = ("_raw_query", "cookies", "headers", "query", "request")
+    __slots__ = ("_raw_query", "cookies", "headers", "query", "request", "too_many_fields")
 
     def __init__(self, request: HttpRequest, headers: HeaderMap,
                  query: dict[str, list[str]], cookies: dict[str, list[str]]) -> None:
@@ -127,6 +127,7 @@ class RequestContext:
         self.headers = headers
         self.query = query
         self.cookies = cookies
+        self.too_many_fields = False
         self._raw_query: dict[str, list[str]] | None = None
 
     @property
