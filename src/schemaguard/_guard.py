@@ -440,7 +440,8 @@ class Guard:
 
     def _prepare(self, plan: OperationPlan, request: HttpRequest) -> RequestContext:
         headers = HeaderMap(request.headers)
-        self._check_length(headers, request.body, plan.settings.max_body_bytes)
+        if request.body or "content-length" in headers:
+            self._check_length(headers, request.body, plan.settings.max_body_bytes)
         too_many = request.query.count("&") >= plan.settings.max_fields
         query = {} if too_many else parse_query(request.query)
         cookies = parse_cookies(headers.get_all("cookie")) if plan.needs_cookies else {}
@@ -507,11 +508,11 @@ class Guard:
         """Everything after security that needs no body: overrides, field count,
         Content-Type and Content-Encoding (415), parameters (400)."""
         headers, settings = context.headers, plan.settings
-        for name in OVERRIDE_HEADERS:
-            if name in headers:
-                raise self._invalid("method override headers are not accepted", [
-                    Violation("header", name, "", "methodOverride",
-                              "method override headers are not accepted", "")])
+        if not headers.isdisjoint(OVERRIDE_HEADERS):
+            name = sorted(n for n in OVERRIDE_HEADERS if n in headers)[0]
+            raise self._invalid("method override headers are not accepted", [
+                Violation("header", name, "", "methodOverride",
+                          "method override headers are not accepted", "")])
         if context.too_many_fields:
             raise self._invalid("too many query fields", [Violation(
                 "query", None, "", "maxProperties",
@@ -520,7 +521,7 @@ class Guard:
             entry, media_type = self._content_type(plan, headers)
         else:
             entry, media_type = None, None
-        validators = plan.validators()
+        validators = plan.compiled or plan.validators()
         found, violations = self._parameters(plan, context, route_params)
         if not violations and validators.parameters is not None and found.values and \
                 not validators.parameters.is_valid(found.values):

@@ -8,7 +8,7 @@ Werkzeug), so schemaguard validates exactly the values the handler will read.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, unquote_to_bytes
 
@@ -61,6 +61,10 @@ class HeaderMap:
 
     def __contains__(self, name: object) -> bool:
         return name in self._values
+
+    def isdisjoint(self, names: Iterable[str]) -> bool:
+        """Whether none of ``names`` (lower-case) is present."""
+        return self._values.keys().isdisjoint(names)
 
     def names(self) -> list[str]:
         return list(self._values)

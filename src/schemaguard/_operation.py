@@ -108,6 +108,11 @@ class OperationPlan:
         # Content-Type header value -> the declared entry it selects (accepted values only).
         self.media_types: dict[str, tuple[MediaEntry | None, MediaType | None]] = {}
 
+    @property
+    def compiled(self) -> Validators | None:
+        """The validators if they were built already (the request path's fast check)."""
+        return self._validators
+
     def validators(self) -> Validators:
         """The compiled validators, built exactly once."""
         found = self._validators

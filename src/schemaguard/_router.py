@@ -56,6 +56,8 @@ class SegmentTemplate:
 
     def match(self, value: str) -> dict[str, str] | None:
         """Split ``value`` into the parameters, or None; linear in ``len(value)``."""
+        if len(self.names) == 1 and not self.literals[0] and not self.literals[1]:
+            return {self.names[0]: value} if value else None  # the common `{id}` segment
         prefix, suffix = self.literals[0], self.literals[-1]
         if not value.startswith(prefix):
             return None
@@ -169,6 +171,9 @@ class Router(Generic[T]):
         segments = rest[1:].split("/")
         if len(segments) > MAX_SEGMENTS:
             return None
+        found = self._greedy(segments, method)
+        if found is not None:
+            return found
         partial: list[Match[T]] = []
         found = self._walk(self._root, segments, 0, method, partial)
         if found is not None:
@@ -177,6 +182,28 @@ class Router(Generic[T]):
             allow = sorted({m for p in partial if p.route for m in p.route.allow})
             return Match(partial[0].route, None, partial[0].params, tuple(allow))
         return None
+
+    def _greedy(self, segments: list[str], method: str) -> Match[T] | None:
+        """The usual case without backtracking: literal first, else the first template."""
+        node = self._root
+        params: dict[str, str] = {}
+        for segment in segments:
+            child = node.literal.get(segment)
+            if child is None:
+                for template, candidate in node.templated:
+                    captured = template.match(segment)
+                    if captured is not None:
+                        params.update(captured)
+                        child = candidate
+                        break
+                else:
+                    return None
+            node = child
+        route = node.route
+        if route is None:
+            return None
+        operation = route.operation(method)
+        return None if operation is None else Match(route, operation, params)
 
     def _walk(
         self, node: _Node[T], segments: list[str], index: int, method: str,
