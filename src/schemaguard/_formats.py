@@ -28,8 +28,14 @@ FORMAT_PATTERNS: dict[Dialect, dict[str, str]] = {
     "oas31": {"byte": _BASE64},
 }
 
-# Formats asserted for OAS dialects; anything else is an annotation (`check` names it).
-KNOWN_FORMATS = frozenset({
-    "date", "date-time", "time", "email", "uuid", "uri", "ipv4", "ipv6", "hostname", "int32",
-    "int64", "float", "double", "byte", "binary", "password",
-})
+# Formats asserted (or, like binary and password, meaningful) per OAS dialect; anything else
+# is an annotation (`check` names it). 3.0 is compiled as draft 4, 3.1 as 2020-12.
+_OAS = {"date", "date-time", "time", "email", "uuid", "uri", "ipv4", "ipv6", "hostname",
+        "int32", "int64", "float", "double", "byte", "binary", "password", "idn-email",
+        "regex"}
+KNOWN_FORMATS: dict[str, frozenset[str]] = {
+    "oas30": frozenset(_OAS),
+    "oas31": frozenset(_OAS | {"uri-reference", "iri", "iri-reference", "uri-template",
+                               "json-pointer", "relative-json-pointer", "idn-hostname",
+                               "duration"}),
+}

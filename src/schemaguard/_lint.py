@@ -11,6 +11,7 @@ folder: it is ``load_spec`` underneath.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -83,8 +84,12 @@ class Finding:
 
     @property
     def fingerprint(self) -> str:
-        """What a baseline remembers: stable across edits that move lines."""
-        return f"{self.rule}|{self.file}|{self.pointer}|{self.message}"
+        """What a baseline remembers: stable across edits that move lines, and across the
+        spellings of one path (`openapi.yaml`, `./openapi.yaml`, absolute)."""
+        file = self.file
+        if file and not file.startswith("<"):
+            file = os.path.relpath(os.path.abspath(file)).replace(os.sep, "/")
+        return f"{self.rule}|{file}|{self.pointer}|{self.message}"
 
 
 class Unreadable(Exception):
@@ -134,7 +139,8 @@ class _Checker:
         content = self.spec.content
         seen_ids: dict[str, str] = {}
         shapes: dict[str, str] = {}
-        templates = list((content.get("paths") or {}).items())
+        paths = content.get("paths")
+        templates = list(paths.items()) if isinstance(paths, dict) else []
         for template, item in templates:
             at = join_pointer("/paths", template)
             if not isinstance(item, dict):
@@ -195,7 +201,9 @@ class _Checker:
     def operation_security(self, template: str, method: str, op_at: str,
                            op: dict[str, Any]) -> None:
         content = self.spec.content
-        schemes = (content.get("components") or {}).get("securitySchemes") or {}
+        components = content.get("components")
+        schemes = components.get("securitySchemes") if isinstance(components, dict) else None
+        schemes = schemes if isinstance(schemes, dict) else {}
         requirements = op.get("security", content.get("security"))
         where = join_pointer(op_at, "security") if "security" in op else "/security"
         if not requirements:
@@ -231,17 +239,23 @@ class _Checker:
                                 self._linted)
 
     def request_schema(self, uri: str, pointer: str, schema: Any, seen: set[tuple[str, str]],
-                       depth: int = 0) -> None:
-        """Resource and mass-assignment lints over a request schema (refs followed once)."""
+                       depth: int = 0, composed: bool = False) -> None:
+        """Resource and mass-assignment lints over a request schema (refs followed once).
+        ``composed``: an allOf member, whose object is closed (or not) by its parent."""
         if (uri, pointer) in seen or depth > 32:
             return
         seen.add((uri, pointer))
-        uri, pointer, schema = self._resolve(schema, pointer, uri)
+        target = self._resolve(schema, pointer, uri)
+        if target[:2] != (uri, pointer):  # a $ref: lint its target once, however reached
+            if target[:2] in seen:
+                return
+            seen.add(target[:2])
+        uri, pointer, schema = target
         if not isinstance(schema, dict):
             return
         types = schema.get("type")
         types = types if isinstance(types, list) else [types]
-        if "object" in types and "properties" in schema and \
+        if "object" in types and "properties" in schema and not composed and \
                 "additionalProperties" not in schema and "unevaluatedProperties" not in schema:
             self.add("SG104", "object does not set `additionalProperties` (undeclared fields "
                               "pass)", pointer, uri)
@@ -252,13 +266,17 @@ class _Checker:
         if "array" in types and "maxItems" not in schema:
             self.add("SG105", "array without `maxItems`", pointer, uri)
         for path, child, _ in subschemas(schema):
-            self.request_schema(uri, join_pointer(pointer, *path), child, seen, depth + 1)
+            self.request_schema(uri, join_pointer(pointer, *path), child, seen, depth + 1,
+                                composed=path[0] in ("allOf", "anyOf", "oneOf"))
 
     def security_schemes(self) -> None:
         content = self.spec.content
-        schemes = (content.get("components") or {}).get("securitySchemes") or {}
-        servers = [s.get("url", "") for s in content.get("servers") or []
-                   if isinstance(s, dict)]
+        components = content.get("components")
+        schemes = components.get("securitySchemes") if isinstance(components, dict) else None
+        schemes = schemes if isinstance(schemes, dict) else {}
+        raw_servers = content.get("servers")
+        servers = [s.get("url", "") for s in raw_servers if isinstance(s, dict)] \
+            if isinstance(raw_servers, list) else []
         plain_http = any(isinstance(url, str) and url.startswith("http://")
                          and not re.match(r"http://(localhost|127\.0\.0\.1)\b", url)
                          for url in servers)
@@ -282,7 +300,7 @@ class _Checker:
                     self.add("SG023", f"`{', '.join(extra)}` beside `$ref` is ignored in 3.0",
                              pointer, uri)
             fmt = schema.get("format")
-            if isinstance(fmt, str) and fmt not in KNOWN_FORMATS:
+            if isinstance(fmt, str) and fmt not in KNOWN_FORMATS[self.spec.dialect]:
                 self.add("SG022", f"format `{fmt}` is not known: it is not checked",
                          join_pointer(pointer, "format"), uri)
             pattern = schema.get("pattern")
@@ -424,8 +442,8 @@ def check_spec_file(path: str, text: str | None = None) -> list[Finding]:
             raise Unreadable(str(exc)) from None
         file = exc.file if exc.file is not None else path
         return [Finding("SG001", "error", message, file, exc.line, exc.column, exc.pointer)]
-    findings = _Checker(spec).run()
-    return sorted(findings, key=lambda f: (f.line or 0, f.column or 0, f.rule))
+    findings = list(dict.fromkeys(_Checker(spec).run()))  # one finding per place and message
+    return sorted(findings, key=lambda f: (f.file or "", f.line or 0, f.column or 0, f.rule))
 
 
 def _unreadable(message: str) -> bool:

@@ -159,7 +159,10 @@ def parse(text: str, file: str | None = None, *, json_hint: bool = False,
                 raise SpecError(
                     f"invalid JSON: {exc.msg}", file=file, line=exc.lineno, column=exc.colno
                 ) from None
-        except (RecursionError, ValueError):
+        except ValueError as exc:  # the integer-length limit of int()
+            raise SpecError(f"invalid JSON: {str(exc).splitlines()[0][:100]}", file=file) \
+                from None
+        except RecursionError:
             line, column = _deep_position(text)
             raise SpecError("the document is nested too deeply", file=file, line=line,
                             column=column) from None

@@ -179,11 +179,14 @@ class Spec:
         return read_file(real, self._relative(real))
 
     def _relative(self, path: Path) -> str:
+        """How a referenced file is named in errors: beside the root file as it was given."""
         if self.root_dir is not None:
             try:
-                return path.relative_to(self.root_dir).as_posix()
+                relative = path.relative_to(self.root_dir).as_posix()
             except ValueError:  # pragma: no cover
-                pass
+                return str(path)
+            base = os.path.dirname(self.root.file) if self.root.file else ""
+            return os.path.normpath(os.path.join(base, relative)).replace(os.sep, "/")
         return str(path)
 
 

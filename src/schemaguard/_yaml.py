@@ -173,6 +173,8 @@ def load(text: str, notes: YamlNotes | None = None) -> Any:
         mark = exc.problem_mark or exc.context_mark
         raise YamlError(f"invalid YAML: {(exc.problem or 'invalid YAML').splitlines()[0]}",
                         mark) from None
+    except yaml.YAMLError as exc:  # e.g. a ReaderError for a control character
+        raise YamlError(f"invalid YAML: {str(exc).splitlines()[0][:120]}", None) from None
     return root
 
 

@@ -118,11 +118,16 @@ def check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             json.dumps(sorted({f.fingerprint for f in found}), indent=2) + "\n", "utf-8")
         print(f"wrote {len(found)} findings to {args.write_baseline}", file=err)
         return 0 if code < 2 else code
-    render(found, args.format, out, color=args.format == "text" and out.isatty())
+    try:
+        render(found, args.format, out, color=args.format == "text" and out.isatty(),
+               summary=code < 2 or bool(found))
+    except BrokenPipeError:  # `schemaguard check ... | head`
+        sys.stderr.close()
     return code
 
 
-def render(findings: list[Finding], fmt: str, out: TextIO, *, color: bool = False) -> None:
+def render(findings: list[Finding], fmt: str, out: TextIO, *, color: bool = False,
+           summary: bool = True) -> None:
     if fmt == "json":
         json.dump([f.to_dict() for f in findings], out, indent=2)
         out.write("\n")
@@ -137,9 +142,10 @@ def render(findings: list[Finding], fmt: str, out: TextIO, *, color: bool = Fals
         where = f"{finding.file or '-'}:{finding.line or 0}:{finding.column or 0}"
         severity = f"{paint.get(finding.severity, '')}{finding.severity}{reset}"
         print(f"{where}: {severity} {finding.rule} {finding.message}", file=out)
-    counts = {s: sum(f.severity == s for f in findings) for s in SEVERITIES}
-    print(f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes",
-          file=out)
+    if summary:
+        counts = {s: sum(f.severity == s for f in findings) for s in SEVERITIES}
+        print(f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes",
+              file=out)
 
 
 def sarif(findings: list[Finding]) -> dict[str, Any]:
