@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from ._formats import KNOWN_FORMATS
 from ._keywords import subschemas
+from ._operation import _parameter as compile_parameter
 from ._regex import needs_backtracking
 from ._schema import SchemaValidator, compile_at, compile_schema
 from ._source import Document, join_pointer, parse, split_pointer
@@ -52,6 +53,10 @@ RULES: dict[str, tuple[Severity, str]] = {
     "SG028": ("warning", "nullable has no effect here"),
     "SG029": ("warning", "property is both readOnly and writeOnly"),
     "SG030": ("warning", "request body media type without a schema (not validated)"),
+    "SG031": ("warning", "pattern means something else to Python's `re`"),
+    "SG032": ("error", "parameter serialization the runtime cannot validate"),
+    "SG033": ("warning", "operation without responses, or path without operations"),
+    "SG034": ("info", "readOnly property listed in `required` (required in responses only)"),
     "SG101": ("warning", "operation without security"),
     "SG102": ("warning", "API key sent in the query string"),
     "SG103": ("warning", "credentials over a plain http server"),
@@ -61,6 +66,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     "SG107": ("warning", "write operation opened with `security: []`"),
 }
 
+_PYTHON_DIFFERS = re.compile(r"(?<!\\)(?:\\\\)*\\[dwsbDWSB]")
 _NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)[+*{]")
 _WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 
@@ -149,11 +155,15 @@ class _Checker:
             if shape in shapes and "{" in template:
                 self.add("SG012", f"`{template}` is equivalent to `{shapes[shape]}`", at)
             shapes.setdefault(shape, template)
+            if not any(isinstance(item.get(m), dict) for m in METHODS) and "$ref" not in item:
+                self.add("SG033", f"`{template}` declares no operation", at)
             for method in METHODS:
                 op = item.get(method)
                 if not isinstance(op, dict):
                     continue
                 op_at = join_pointer(at, method)
+                if not op.get("responses") and self.spec.dialect == "oas31":  # 3.0: SG002
+                    self.add("SG033", f"{method.upper()} {template} declares no responses", op_at)
                 op_id = op.get("operationId")
                 if isinstance(op_id, str):
                     if op_id in seen_ids:
@@ -182,11 +192,13 @@ class _Checker:
                         op: dict[str, Any]) -> None:
         declared: dict[str, Any] = {}
         for holder_at, holder in ((at, item), (op_at, op)):
-            for i, raw in enumerate(holder.get("parameters") or []):
+            params = holder.get("parameters")
+            for i, raw in enumerate(params if isinstance(params, list) else []):
                 uri, pointer, param = self._resolve(raw, join_pointer(holder_at, "parameters",
                                                                       i))
                 if isinstance(param, dict) and param.get("in") == "path":
                     declared[str(param.get("name"))] = (uri, pointer, param)
+                self.serialization(uri, pointer, param)
         variables = set(re.findall(r"\{([^}/]+)\}", template))
         for name in sorted(variables - set(declared)):
             self.add("SG010", f"`{{{name}}}` in `{template}` has no path parameter", op_at)
@@ -197,6 +209,15 @@ class _Checker:
             elif param.get("required") is not True:
                 self.add("SG010", f"path parameter `{name}` must have `required: true`",
                          pointer, uri)
+
+    def serialization(self, uri: str, pointer: str, param: Any) -> None:
+        """What the guard refuses to compile (bad-inputs S27), as a finding, not a crash."""
+        if not isinstance(param, dict) or param.get("in") == "path":
+            return  # path parameters: SG010 covers what the guard checks
+        try:
+            compile_parameter(self.spec, uri, pointer, param, _no_json)
+        except SpecError as exc:
+            self.add("SG032", exc.message, exc.pointer or pointer, uri)
 
     def operation_security(self, template: str, method: str, op_at: str,
                            op: dict[str, Any]) -> None:
@@ -304,6 +325,11 @@ class _Checker:
                 self.add("SG022", f"format `{fmt}` is not known: it is not checked",
                          join_pointer(pointer, "format"), uri)
             pattern = schema.get("pattern")
+            if isinstance(pattern, str) and _PYTHON_DIFFERS.search(pattern):
+                self.add("SG031", "`\\d`, `\\w`, `\\s` or `\\b` match non-ASCII text under "
+                                  "Python's `re` (ECMA-262 is ASCII): re-checks in Python "
+                                  "disagree",
+                         join_pointer(pointer, "pattern"), uri)
             if isinstance(pattern, str):
                 if needs_backtracking(pattern):
                     self.add("SG024", "pattern runs on the backtracking engine under a budget "
@@ -317,11 +343,17 @@ class _Checker:
                 why = ("3.1 has no `nullable` (use a type array)" if self.spec.dialect == "oas31"
                        else "`nullable` only widens a `type` given beside it")
                 self.add("SG028", why, join_pointer(pointer, "nullable"), uri)
-            for name, sub in (schema.get("properties") or {}).items():
+            properties = schema.get("properties")
+            required = schema.get("required")
+            for name, sub in (properties if isinstance(properties, dict) else {}).items():
                 if isinstance(sub, dict) and sub.get("readOnly") is True and \
                         sub.get("writeOnly") is True:
                     self.add("SG029", f"`{name}` is readOnly and writeOnly",
                              join_pointer(pointer, "properties", name), uri)
+                elif isinstance(sub, dict) and sub.get("readOnly") is True and \
+                        isinstance(required, list) and name in required:
+                    self.add("SG034", f"`{name}` is readOnly and required: requests need not "
+                                      "send it", join_pointer(pointer, "required"), uri)
 
     def examples(self) -> None:
         index = self.spec.index
@@ -414,6 +446,10 @@ def _responses(document: Any) -> Iterator[tuple[str, Any]]:
             op = item.get(method)
             if isinstance(op, dict) and isinstance(op.get("responses"), dict):
                 yield join_pointer("/paths", template, method, "responses"), op["responses"]
+
+
+def _no_json(body: bytes) -> Any:  # pragma: no cover - never called: nothing is decoded
+    return None
 
 
 def _value_at(document: Any, pointer: str) -> Any:
