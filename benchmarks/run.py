@@ -1,19 +1,23 @@
-"""schemaguard's one-command benchmark: body and whole-request validation against its peers.
+"""schemaguard's one-command benchmark: body, whole-request and whole-app validation.
 
-    python benchmarks/run.py               # full run (~1.5 min on 2 cores)
-    python benchmarks/run.py --quick       # smoke run (fewer, shorter repeats, ~10 s)
+    python benchmarks/run.py               # full run (~2 min on 2 cores)
+    python benchmarks/run.py --quick       # smoke run (fewer, shorter repeats, ~15 s)
     python benchmarks/run.py --json out.json
 
 Table 1: every validator checks the same already-parsed bodies (``orjson.loads``; parsing is
 not timed) against the same schemas of ``specs/bench.yaml``. Table 2: whole requests (routing,
 parameters, headers, body) through schemaguard's Guard and openapi-core, next to the floor
 (orjson + one jsonschema-rs call); then the issue's targets, and the time a generated
-1,000-operation spec takes to answer its first request. See benchmarks/README.md.
+1,000-operation spec takes to answer its first request. Table 3: whole apps (Flask, FastAPI,
+connexion) answering the 1 KB ``POST /v1/pets``, plain, with schemaguard, openapi-core,
+pydantic or a floor middleware, driven in-process without an HTTP client (whole_apps.py).
+See benchmarks/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import itertools
 import json
@@ -24,7 +28,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +37,14 @@ SPEC = HERE.parent / "specs" / "bench.yaml"
 sys.path.insert(0, str(HERE))
 
 import big_spec  # noqa: E402
+import check_bench  # noqa: E402
 import bodies  # noqa: E402
 import fastjsonschema  # noqa: E402
 import jsonschema  # noqa: E402
 import jsonschema_rs  # noqa: E402
 import orjson  # noqa: E402
 import plain_schema  # noqa: E402
+import whole_apps  # noqa: E402
 import whole_requests  # noqa: E402
 import yaml  # noqa: E402
 from openapi_schema_validator import OAS30Validator, oas30_format_checker  # noqa: E402
@@ -200,6 +206,26 @@ def _timed(fn: Callable[[Any], Any], arg: Any, loops: int) -> tuple[int, int]:
             gc.enable()
 
 
+def _timed_batch(run: Callable[[int], Any], loops: int) -> tuple[int, int]:
+    """(wall, CPU) nanoseconds of ``run(loops)``, which makes ``loops`` calls itself (GC
+    paused). For whole apps: an ASGI client runs its loop inside one coroutine."""
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        cpu = time.process_time_ns()
+        start = time.perf_counter_ns()
+        run(loops)
+        wall = time.perf_counter_ns() - start
+        return wall, time.process_time_ns() - cpu
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+# loops -> (wall, CPU) nanoseconds of that many back-to-back calls
+Timer = Callable[[int], tuple[int, int]]
+
+
 def _run(fn: Callable[[Any], Any], arg: Any, loops: int) -> int:
     """Wall nanoseconds for ``loops`` back-to-back calls."""
     return _timed(fn, arg, loops)[0]
@@ -209,17 +235,22 @@ def calibrate(fn: Callable[[Any], Any], arg: Any, target_s: float,
               max_loops: int = 1_000_000) -> int:
     """The loop count for which back-to-back calls of ``fn(arg)`` last ~``target_s``."""
     fn(arg)  # warm-up call
+    return calibrate_timer(functools.partial(_timed, fn, arg), target_s, max_loops)
+
+
+def calibrate_timer(timer: Timer, target_s: float, max_loops: int = 1_000_000) -> int:
+    """The loop count for which ``timer(loops)`` lasts ~``target_s``."""
     # Double the loop count until it runs for >= 10 ms, then time that count once more and
     # trust the faster of the two (a stray interruption only makes a run slower).
     loops = 1
     while True:
-        elapsed = _run(fn, arg, loops)
+        elapsed = timer(loops)[0]
         if elapsed >= 10_000_000 or loops >= max_loops:
             break
         loops *= 2
-    elapsed = min(elapsed, _run(fn, arg, loops))
+    elapsed = min(elapsed, timer(loops)[0])
     loops = max(1, min(max_loops, round(target_s * 1e9 * loops / max(elapsed, 1))))
-    _run(fn, arg, max(1, loops // 4))  # warm-up at the final size
+    timer(max(1, loops // 4))  # warm-up at the final size
     return loops
 
 
@@ -241,16 +272,26 @@ def measure(calls: dict[str, tuple[Callable[[Any], Any], Any]], *, repeats: int,
     competed for it) is run again, at most ``RETRIES`` times; the count is reported.
     ``max_loops`` caps the calls per repeat of a slow validator.
     """
+    timers: dict[str, Timer] = {}
+    for name, (fn, arg) in calls.items():
+        fn(arg)  # warm-up call
+        timers[name] = functools.partial(_timed, fn, arg)
+    return measure_timers(timers, repeats=repeats, target_s=target_s, max_loops=max_loops)
+
+
+def measure_timers(timers: dict[str, Timer], *, repeats: int, target_s: float,
+                   max_loops: dict[str, int] | None = None) -> dict[str, dict[str, Any]]:
+    """Per-call nanoseconds of each timer (see ``measure``)."""
     caps = max_loops or {}
-    loops = {name: calibrate(fn, arg, target_s, caps.get(name, 1_000_000))
-             for name, (fn, arg) in calls.items()}
-    per_call: dict[str, list[float]] = {name: [] for name in calls}
-    retried = dict.fromkeys(calls, 0)
-    contended = dict.fromkeys(calls, 0)
+    loops = {name: calibrate_timer(timer, target_s, caps.get(name, 1_000_000))
+             for name, timer in timers.items()}
+    per_call: dict[str, list[float]] = {name: [] for name in timers}
+    retried = dict.fromkeys(timers, 0)
+    contended = dict.fromkeys(timers, 0)
     for _ in range(repeats):
-        for name, (fn, arg) in calls.items():
+        for name, timer in timers.items():
             for attempt in range(RETRIES + 1):
-                wall, cpu = _timed(fn, arg, loops[name])
+                wall, cpu = timer(loops[name])
                 if cpu >= CPU_SHARE * wall:
                     break
                 if attempt < RETRIES:
@@ -260,7 +301,7 @@ def measure(calls: dict[str, tuple[Callable[[Any], Any], Any]], *, repeats: int,
             per_call[name].append(wall / loops[name])
     return {name: {"loops": loops[name], "per_call_ns": per_call[name],
                    "median_us": statistics.median(per_call[name]) / 1e3,
-                   "retried": retried[name], "contended": contended[name]} for name in calls}
+                   "retried": retried[name], "contended": contended[name]} for name in timers}
 
 
 # -- report ---------------------------------------------------------------------------------
@@ -467,6 +508,144 @@ def report_requests(results: dict[str, dict[str, dict[str, Any]]],
     return "\n".join(lines), targets
 
 
+# -- whole apps -----------------------------------------------------------------------------
+
+APP_DISTRIBUTIONS = ["flask", "werkzeug", "fastapi", "starlette", "pydantic", "connexion"]
+APP_FLOOR_LIMIT = 1.10  # Flask / FastAPI + schemaguard <= this x the same framework + floor
+APP_REPEAT_S = 0.2  # seconds per repeat (full run); table 3 stays under ~40 s
+
+
+def _versions(names: list[str]) -> str:
+    found = []
+    for name in names:
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} (not installed)")
+    return ", ".join(found)
+
+
+def measure_apps(apps: list[whole_apps.App], *, repeats: int, target_s: float
+                 ) -> dict[str, dict[str, dict[str, Any]]]:
+    """kind ("valid"/"invalid") -> app -> timing; the invalid request only for validating apps.
+    Each timed repeat is one ``client.run(loops)`` (for ASGI: one coroutine on one loop)."""
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    for kind in ("valid", "invalid"):
+        timers: dict[str, Timer] = {
+            app.name: functools.partial(_timed_batch, app.clients[kind].run)
+            for app in apps if kind == "valid" or app.validates}
+        row = measure_timers(timers, repeats=repeats, target_s=target_s)
+        results[kind] = row
+        for name, m in row.items():
+            print(f"  app {kind:8} {name:32} {m['median_us']:>10.1f} µs ({m['loops']} loops)",
+                  file=sys.stderr, flush=True)
+    return results
+
+
+def report_apps(results: dict[str, dict[str, dict[str, Any]]], apps: list[whole_apps.App],
+                statuses: dict[str, dict[str, int]], skipped: dict[str, str], repeats: int,
+                target_s: float, elapsed_s: float) -> tuple[str, list[dict[str, Any]]]:
+    sizes = {kind: len(client.body) for kind, client in apps[0].clients.items()}
+    lines = [
+        f"Whole apps, `POST /v1/pets` with the {sizes['valid'] / 1000:.1f} kB NewPet body "
+        f"(invalid: the {sizes['invalid'] / 1000:.1f} kB body of table 1), each app in-process: "
+        f"median µs per request, {repeats} repeats of ~{target_s:g} s each. WSGI apps are "
+        "called directly (prebuilt environ copied per request, fresh `wsgi.input`, trivial "
+        "`start_response`, response iterated and closed); ASGI apps are awaited directly "
+        "(prebuilt scope copied per request, the body in one `receive` message, a `send` that "
+        "keeps the status), all requests of a repeat in one coroutine on one event loop. No "
+        "HTTP client, test client or server. / floor: the same framework + the floor middleware "
+        "(connexion: FastAPI's, both ASGI on Starlette). " + _versions(APP_DISTRIBUTIONS) + ".",
+        "",
+        "| app | valid µs | valid / floor | invalid µs | invalid / floor | invalid answered |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    floors = {kind: {fw: results[kind][name]["median_us"]
+                     for fw, name in whole_apps.FLOOR.items() if name in results[kind]}
+              for kind in results}
+    for app in apps:
+        cells = []
+        for kind in ("valid", "invalid"):
+            m = results[kind].get(app.name)
+            floor = floors[kind].get(app.framework)
+            if m is None:
+                cells += ["—", "—"]
+            else:
+                cells += [_fmt_us(m["median_us"]),
+                          f"{m['median_us'] / floor:.2f}x" if floor else "—"]
+        invalid = statuses[app.name]["invalid"]
+        answered = str(invalid) if app.validates else f"{invalid} (does not validate)"
+        lines.append(f"| {app.name} | " + " | ".join(cells) + f" | {answered} |")
+    for name, why in skipped.items():
+        lines.append(f"| {name} | — | — | — | — | not run: {why} |")
+    cells = [m for row in results.values() for m in row.values()]
+    retried = sum(m["retried"] for m in cells)
+    contended = sum(m["contended"] for m in cells)
+    lines += [
+        "",
+        "Notes: every app answers the valid request 201 with `{\"id\": 1, \"name\": ...}` "
+        "(asserted before timing) after its handler reads the body (Flask "
+        "`request.get_json()`, FastAPI `await request.json()` / the pydantic model, connexion "
+        "its `body` argument); the validating apps answer the invalid one with a 4xx "
+        "(asserted). schemaguard: `schemaguard.wsgi.GuardMiddleware(app.wsgi_app, spec)` / "
+        "`app.add_middleware(schemaguard.asgi.GuardMiddleware, spec=...)`, response validation "
+        "off (its default). openapi-core: Flask `FlaskOpenAPIViewDecorator(openapi, "
+        "response_cls=None)` on the view; FastAPI a pure ASGI middleware doing what "
+        "`FastAPIOpenAPIMiddleware` does for a request (that one is a BaseHTTPMiddleware and "
+        "needs aioitertools); both call `unmarshal_request` as its integrations do (on this "
+        "body ~6x the `validate_request` of table 2). pydantic: a hand-written `NewPet` "
+        "model (strict scalars, lax date/date-time/UUID types since FastAPI validates the "
+        "parsed object in Python mode, `email` as a pattern, `extra=\"forbid\"`, a "
+        "discriminated union for `animal`). connexion: `AsyncApp` on the spec (Swagger UI "
+        "and spec serving off), handlers generated in a temporary module, its 4xx warnings "
+        "log muted (schemaguard logs "
+        "rejections at INFO, not shown by default). floor middleware: reads the body, "
+        "`orjson.loads`, one jsonschema-rs draft-4 `is_valid` on the plain NewPet schema, "
+        "400 or the app with the same bytes; it checks no route, header or Content-Type, and "
+        "its 400 lists no errors (so the invalid / floor column compares unequal work).",
+        f"Machine check: {retried} of {repeats * len(cells)} repeats were re-run because "
+        f"another process took the CPU; {contended} stayed contended"
+        + (" (numbers are noisy, rerun on a quiet machine)." if contended else ".")
+        + f" Table time {elapsed_s:.0f} s.",
+    ]
+
+    targets: list[dict[str, Any]] = []
+
+    def us(kind: str, name: str) -> float | None:
+        m = results[kind].get(name)
+        return m["median_us"] if m else None
+
+    def target(what: str, value: float | None, limit: float, unit: str) -> None:
+        met = value is not None and value <= limit if unit == "x" else (
+            value is not None and value < limit)
+        targets.append({"target": what, "value": value, "limit": limit, "met": met})
+
+    for fw in ("Flask", "FastAPI"):
+        sg_us, floor_us = us("valid", f"{fw} + schemaguard"), us("valid", whole_apps.FLOOR[fw])
+        target(f"{fw} + schemaguard <= {APP_FLOOR_LIMIT:.2f}x {fw} + floor middleware (valid)",
+               sg_us / floor_us if sg_us and floor_us else None, APP_FLOOR_LIMIT, "x")
+    sg_us, pyd_us = us("valid", "FastAPI + schemaguard"), us("valid", "FastAPI + pydantic model")
+    target("FastAPI + schemaguard < FastAPI + pydantic model (valid)",
+           sg_us / pyd_us if sg_us and pyd_us else None, 1.0, "<")
+    lines += ["", "Targets (whole apps):"]
+    for t in targets:
+        value = "n/a" if t["value"] is None else f"{t['value']:.2f}x"
+        lines.append(f"- {t['target']}: {value} -> {'MET' if t['met'] else 'NOT MET'}")
+    info = []
+    for fw in ("Flask", "FastAPI"):
+        sg_us, floor_us = us("invalid", f"{fw} + schemaguard"), us("invalid",
+                                                                     whole_apps.FLOOR[fw])
+        if sg_us and floor_us:
+            info.append(f"{fw} + schemaguard {sg_us / floor_us:.2f}x its floor")
+    sg_us, pyd_us = (us("invalid", "FastAPI + schemaguard"),
+                     us("invalid", "FastAPI + pydantic model"))
+    if sg_us and pyd_us:
+        info.append(f"FastAPI + schemaguard {sg_us / pyd_us:.2f}x FastAPI + pydantic")
+    lines.append("- For information, on the invalid request (no targets: the floor answers a "
+                 "fixed 400 without calling the app or listing errors): " + "; ".join(info) + ".")
+    return "\n".join(lines), targets
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: 3 short repeats")
@@ -508,12 +687,29 @@ def main(argv: list[str] | None = None) -> int:
     whole_requests.verify(validators, cases)
     request_results = measure_requests(validators, cases, repeats=repeats, target_s=target_s)
 
+    apps_started = time.perf_counter()
+    app_repeat_s = APP_REPEAT_S if not args.quick else target_s
+    apps, skipped, loop = whole_apps.build(SPEC)
+    try:
+        statuses = whole_apps.verify(apps)
+        app_results = measure_apps(apps, repeats=repeats, target_s=app_repeat_s)
+    finally:
+        loop.close()
+    apps_elapsed = time.perf_counter() - apps_started
+
     table, targets = report(results, sizes, n_pets, counts, repeats, target_s)
     print(table)
     print()
     request_table, request_targets = report_requests(request_results, cases, first, repeats,
                                                      target_s)
     print(request_table)
+    print()
+    app_table, app_targets = report_apps(app_results, apps, statuses, skipped, repeats,
+                                         app_repeat_s, apps_elapsed)
+    print(app_table)
+    print()
+    check_result = check_bench.measure(repeats=1 if args.quick else 3)
+    print("\n".join(check_bench.table(check_result)))
     elapsed = time.perf_counter() - started
     print(f"\n(total run time {elapsed:.0f} s)")
     if args.json:
@@ -538,6 +734,15 @@ def main(argv: list[str] | None = None) -> int:
             ],
             "request_targets": request_targets,
             "first_request": first,
+            "apps": [
+                {"app": name, "request": kind, **m}
+                for kind, row in app_results.items() for name, m in row.items()
+            ],
+            "app_statuses": statuses,
+            "apps_skipped": skipped,
+            "app_versions": _versions(APP_DISTRIBUTIONS),
+            "app_targets": app_targets,
+            "check": check_result,
             "run_time_s": elapsed,
         }
         Path(args.json).write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")

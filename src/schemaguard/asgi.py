@@ -93,16 +93,26 @@ class GuardMiddleware:
 
 
 async def _read_body(receive: Receive, cap: int, timeout: float, body: bytearray) -> bytes:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            raise _timeout()
+    """The whole body within one deadline (one timer for all messages, not one per message:
+    asyncio.wait_for costs a task and a loop iteration per call)."""
+    if _timeout_context is None:  # Python 3.10
         try:
-            message = await asyncio.wait_for(receive(), remaining)
+            return await asyncio.wait_for(_receive_all(receive, cap, body), timeout)
         except asyncio.TimeoutError:
             raise _timeout() from None
+    try:
+        async with _timeout_context(timeout):
+            return await _receive_all(receive, cap, body)
+    except TimeoutError:
+        raise _timeout() from None
+
+
+_timeout_context = getattr(asyncio, "timeout", None)
+
+
+async def _receive_all(receive: Receive, cap: int, body: bytearray) -> bytes:
+    while True:
+        message = await receive()
         if message["type"] == "http.disconnect":
             raise _Disconnected
         body += message.get("body", b"")
