@@ -37,8 +37,8 @@ SPEC = HERE.parent / "specs" / "bench.yaml"
 sys.path.insert(0, str(HERE))
 
 import big_spec  # noqa: E402
-import check_bench  # noqa: E402
 import bodies  # noqa: E402
+import check_bench  # noqa: E402
 import fastjsonschema  # noqa: E402
 import jsonschema  # noqa: E402
 import jsonschema_rs  # noqa: E402
