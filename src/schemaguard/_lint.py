@@ -57,6 +57,8 @@ RULES: dict[str, tuple[Severity, str]] = {
     "SG032": ("error", "parameter serialization the runtime cannot validate"),
     "SG033": ("warning", "operation without responses, or path without operations"),
     "SG034": ("info", "readOnly property listed in `required` (required in responses only)"),
+    "SG035": ("warning", "several parameters share a path segment and a value may contain "
+                         "the separator (the split is ambiguous)"),
     "SG101": ("warning", "operation without security"),
     "SG102": ("warning", "API key sent in the query string"),
     "SG103": ("warning", "credentials over a plain http server"),
@@ -200,6 +202,7 @@ class _Checker:
                     declared[str(param.get("name"))] = (uri, pointer, param)
                 self.serialization(uri, pointer, param)
         variables = set(re.findall(r"\{([^}/]+)\}", template))
+        self.shared_segments(template, op_at, declared)
         for name in sorted(variables - set(declared)):
             self.add("SG010", f"`{{{name}}}` in `{template}` has no path parameter", op_at)
         for name, (uri, pointer, param) in sorted(declared.items(), key=lambda kv: str(kv[0])):
@@ -209,6 +212,21 @@ class _Checker:
             elif param.get("required") is not True:
                 self.add("SG010", f"path parameter `{name}` must have `required: true`",
                          pointer, uri)
+
+    def shared_segments(self, template: str, op_at: str, declared: dict[str, Any]) -> None:
+        """bad-inputs S25: `{from}-{to}` splits at the first `-`; a date value has dashes."""
+        for segment in template.split("/"):
+            names = re.findall(r"\{([^}/]+)\}", segment)
+            if len(names) < 2:
+                continue
+            separators = [s for s in re.split(r"\{[^}/]+\}", segment)[1:-1] if s]
+            for name in names[:-1]:  # the last parameter takes the rest of the segment
+                found = declared.get(name)
+                schema = found[2].get("schema") if found else None
+                if _may_contain(schema, separators):
+                    self.add("SG035", f"`{{{name}}}` in `{segment}` may contain "
+                                      f"`{separators[0]}`: the segment splits at its first "
+                                      "occurrence", op_at)
 
     def serialization(self, uri: str, pointer: str, param: Any) -> None:
         """What the guard refuses to compile (bad-inputs S27), as a finding, not a crash."""
@@ -446,6 +464,23 @@ def _responses(document: Any) -> Iterator[tuple[str, Any]]:
             op = item.get(method)
             if isinstance(op, dict) and isinstance(op.get("responses"), dict):
                 yield join_pointer("/paths", template, method, "responses"), op["responses"]
+
+
+def _may_contain(schema: Any, separators: list[str]) -> bool:
+    """Whether a string schema admits a separator (unknown means yes)."""
+    if not isinstance(schema, dict) or not separators:
+        return False
+    if schema.get("type") in ("integer", "number", "boolean"):
+        negative = "-" in separators and schema.get("minimum", -1) < 0
+        return negative or ("." in separators and schema.get("type") == "number")
+    if isinstance(schema.get("enum"), list):
+        return any(s in str(v) for v in schema["enum"] for s in separators)
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str) and re.fullmatch(r"\^?\[?[A-Za-z0-9\\dw\]\-]*\]?[+*]?"
+                                                 r"(\{\d+(,\d*)?\})?\$?", pattern):
+        return any(s in pattern.replace("\\d", "").replace("a-z", "").replace("A-Z", "")
+                   .replace("0-9", "") for s in separators)
+    return True
 
 
 def _no_json(body: bytes) -> Any:  # pragma: no cover - never called: nothing is decoded
