@@ -423,8 +423,10 @@ class _Checker:
     def _all_schemas(self) -> Iterator[tuple[str, str, Any]]:
         seen: set[tuple[str, str]] = set()
         roots = [(u.uri, u.pointer) for u in self.spec.index.uses]
-        components = (self.spec.content.get("components") or {}).get("schemas") or {}
-        roots += [(self.spec.uri, join_pointer("/components/schemas", n)) for n in components]
+        components = self.spec.content.get("components")
+        schemas = components.get("schemas") if isinstance(components, dict) else None
+        roots += [(self.spec.uri, join_pointer("/components/schemas", n))
+                  for n in (schemas if isinstance(schemas, dict) else {})]
         stack = list(reversed(roots))
         while stack:
             uri, pointer = stack.pop()
@@ -436,6 +438,9 @@ class _Checker:
             if isinstance(schema, dict):
                 stack.extend((uri, join_pointer(pointer, *path))
                              for path, _, _ in subschemas(schema))
+                if isinstance(schema.get("$ref"), str):  # into other files too
+                    stack.append(self.spec.resolve(schema["$ref"], uri,
+                                                   join_pointer(pointer, "$ref"))[:2])
 
 
 def _pointers(document: Any) -> dict[int, str]:
