@@ -41,7 +41,6 @@ from ._response import ResponsePlan
 from ._router import Router, base_paths
 from ._security import (
     AuthResult,
-    Credentials,
     RequestContext,
     Scheme,
     Verifier,
@@ -76,7 +75,6 @@ LARGE_BODY = 65_536
 _OPERATION_OPTIONS = frozenset({"mode", "validate_responses", "max_body_bytes", "max_fields",
                                 "max_errors"})
 _SAFE_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-[]")
-Call = tuple[Verifier, Credentials]
 
 
 def _declares_body(headers: HeaderMap) -> bool:
@@ -387,11 +385,6 @@ class Guard:
         except RequestError as error:
             self._refuse(error, plan)
             return None
-
-    def body_cap(self) -> int:
-        """The largest body any operation accepts (what an adapter may need to read)."""
-        return max([p.settings.max_body_bytes for p in self._plans.values()]
-                   or [self.max_body_bytes])
 
     # The phases of a check, in DESIGN.md's order. Each raises a RequestError to refuse.
 

@@ -15,9 +15,9 @@ from ._keywords import DIALECTS, Dialect, check_keywords, subschemas
 from ._source import join_pointer, split_pointer
 from ._spec import Spec
 from ._violations import convert
+from ._walk import MAX_SCHEMA_DEPTH
 from .errors import Location, SchemaValidationError, SpecError, Violation
 
-MAX_SCHEMA_DEPTH = 256
 MAX_INSTANCE_DEPTH = 1024  # for recursive schemas given to compile_schema
 
 
