@@ -596,7 +596,8 @@ class Guard:
         self, plan: OperationPlan, headers: HeaderMap
     ) -> tuple[MediaEntry | None, MediaType | None]:
         """The declared media type the request body will be read as (415 when none)."""
-        self._codings(headers)
+        if "content-encoding" in headers:
+            self._codings(headers)
         if plan.body is None:
             return None, None
         values = headers.get_all("content-type")
