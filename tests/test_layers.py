@@ -18,7 +18,7 @@ LAYERS = {
     "_formats": 4, "_compile": 4, "_shape": 4,
     "_violations": 5, "_schema": 5, "_params": 5, "_body": 5,
     "_operation": 6, "_response": 6, "_graph": 3, "_adapter": 8, "_lint": 6, "wsgi": 9, "asgi": 9,
-    "_guard": 7,
+    "_guard": 7, "_content": 7,
     "__init__": 8, "cli": 8, "__main__": 8,
 }
 FRAMEWORKS = {"flask", "django", "starlette", "fastapi", "werkzeug", "uvicorn", "gunicorn"}

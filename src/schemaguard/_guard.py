@@ -8,16 +8,15 @@ Content-Encoding (415) -> parameters (400) -> body cap (413) -> body (400).
 from __future__ import annotations
 
 import asyncio
-import copy
 import fnmatch
 import inspect
 import logging
 import os
-import zlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
-from ._body import BodyError, MediaEntry, decode_form, decode_multipart, json_decoder, select
+from ._body import MediaEntry, json_decoder
+from ._content import BodyPolicy
 from ._http import (
     HeaderMap,
     HttpRequest,
@@ -25,10 +24,10 @@ from ._http import (
     MediaType,
     decode_path,
     parse_cookies,
-    parse_media_type,
     parse_query,
 )
 from ._operation import (
+    Found,
     Operation,
     OperationPlan,
     Settings,
@@ -36,7 +35,6 @@ from ._operation import (
     build_parameters,
     build_security,
 )
-from ._params import EMPTY, MISSING, ContentError, StyleError
 from ._response import ResponsePlan
 from ._router import Router, base_paths
 from ._security import (
@@ -48,7 +46,7 @@ from ._security import (
     certificate_from_header,
     compile_scheme,
 )
-from ._source import join_pointer, split_pointer
+from ._source import join_pointer
 from ._spec import Spec, load_spec
 from ._walk import METHODS
 from .errors import (
@@ -58,7 +56,6 @@ from .errors import (
     PayloadTooLarge,
     RequestError,
     RequestValidationError,
-    UnsupportedMediaType,
     Violation,
 )
 
@@ -70,11 +67,8 @@ RESPONSE_MODES = ("off", "report", "enforce")
 CODINGS = ("gzip", "deflate")
 # Method-override headers let a client smuggle one method past the checks of another.
 OVERRIDE_HEADERS = ("x-http-method-override", "x-http-method", "x-method-override")
-# Past this size an invalid body's violations come from a truncated copy (bounded cost).
-LARGE_BODY = 65_536
 _OPERATION_OPTIONS = frozenset({"mode", "validate_responses", "max_body_bytes", "max_fields",
                                 "max_errors"})
-_SAFE_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-[]")
 
 
 def _declares_body(headers: HeaderMap) -> bool:
@@ -192,6 +186,8 @@ class Guard:
                                           if trusted_proxy_cert_header else None)
         self.on_violation = on_violation
         self.decode_json = json_decoder(self.max_json_depth, bool(reject_duplicate_keys))
+        self.bodies = BodyPolicy(self.content_encodings, self.decode_json, self.invalid_status,
+                                 self.allow_unexpected_body)
         self._overrides = dict(operations or {})
         self.router: Router[OperationPlan] = Router(base_paths(self.spec.content.get("servers")))
         self.operations: list[Operation] = []
@@ -511,14 +507,15 @@ class Guard:
                 "query", None, "", "maxProperties",
                 f"more than {settings.max_fields} query fields", "")])
         if context.request.body or (deferred and _declares_body(headers)):
-            entry, media_type = self._content_type(plan, headers)
+            entry, media_type = self.bodies.media_type(plan, headers)
         else:
             entry, media_type = None, None
         validators = plan.compiled or plan.validators()
-        found, violations = self._parameters(plan, context, route_params)
+        found, violations = plan.read_parameters(context, route_params,
+                                                 self.reject_unknown_query)
         if not violations and validators.parameters is not None and found.values and \
                 not validators.parameters.is_valid(found.values):
-            violations = self._parameter_violations(plan, found.values, settings.max_errors)
+            violations = plan.parameter_violations(found.values, settings.max_errors)
         if violations:
             raise self._invalid("the request parameters do not conform to the spec",
                                 violations[:settings.max_errors])
@@ -535,10 +532,10 @@ class Guard:
             # body is always read, after everything that does not need it has passed.
             self._check_length(headers, body, settings.max_body_bytes)
             if body and entry is None:
-                entry, media_type = self._content_type(plan, headers)
+                entry, media_type = self.bodies.media_type(plan, headers)
         if body and "content-encoding" in headers:
-            body = self._decode_codings(headers, body, settings.max_body_bytes)
-        value = self._body(plan, body, entry, media_type, settings)
+            body = self.bodies.decode_codings(headers, body, settings.max_body_bytes)
+        value = self.bodies.value(plan, body, entry, media_type, settings)
         by_location = head.found.by_location
         return ValidatedRequest(
             plan.operation, by_location["path"], by_location["query"], by_location["header"],
@@ -592,181 +589,7 @@ class Guard:
 
     # -- content type and encoding ---------------------------------------------------------
 
-    def _content_type(
-        self, plan: OperationPlan, headers: HeaderMap
-    ) -> tuple[MediaEntry | None, MediaType | None]:
-        """The declared media type the request body will be read as (415 when none)."""
-        if "content-encoding" in headers:
-            self._codings(headers)
-        if plan.body is None:
-            return None, None
-        values = headers.get_all("content-type")
-        if len(values) == 1:
-            cached = plan.media_types.get(values[0])
-            if cached is not None:
-                return cached
-        if len(values) != 1:
-            raise UnsupportedMediaType(
-                "the request body needs one Content-Type",
-                (Violation("header", "Content-Type", "", "contentMediaType",
-                           "missing Content-Type" if not values else "repeated Content-Type",
-                           ""),))
-        media_type = parse_media_type(values[0])
-        entry = select(plan.body.entries, media_type) if media_type else None
-        if media_type is None or entry is None:
-            declared = ", ".join(e.key for e in plan.body.entries)
-            raise UnsupportedMediaType(
-                f"the Content-Type is not one the operation accepts ({declared})"[:200],
-                (Violation("header", "Content-Type", "", "contentMediaType",
-                           "media type not declared for this operation", ""),))
-        charset = media_type.parameter("charset")
-        if media_type.is_json and charset is not None and charset.lower() not in ("utf-8",
-                                                                                  "utf8"):
-            raise UnsupportedMediaType(
-                "JSON bodies must be UTF-8",
-                (Violation("header", "Content-Type", "", "contentEncoding",
-                           "JSON must be UTF-8", ""),))
-        if len(plan.media_types) < 64:  # Content-Type values are few; the cache stays small
-            plan.media_types[values[0]] = (entry, media_type)
-        return entry, media_type
-
-    def _codings(self, headers: HeaderMap) -> list[str]:
-        """The body's content codings, outermost last; 415 for any not enabled."""
-        codings = [c.strip().lower() for value in headers.get_all("content-encoding")
-                   for c in value.split(",") if c.strip()]
-        codings = [c for c in codings if c != "identity"]
-        for coding in codings:
-            if coding not in self.content_encodings:
-                raise UnsupportedMediaType(
-                    "the content coding is not accepted",
-                    (Violation("header", "Content-Encoding", "", "contentEncoding",
-                               "content coding not accepted", ""),),
-                    [("Accept-Encoding", ", ".join(self.content_encodings) or "identity")])
-        return codings
-
-    def _decode_codings(self, headers: HeaderMap, body: bytes, cap: int) -> bytes:
-        for coding in reversed(self._codings(headers)):
-            try:
-                body = _inflate(body, coding, cap)
-            except BodyError as exc:
-                raise self._invalid("the request body cannot be decoded", [
-                    Violation("body", None, "", exc.keyword, exc.message, "")]) from None
-        return body
-
     # -- parameters ------------------------------------------------------------------------
-
-    def _parameters(
-        self, plan: OperationPlan, context: RequestContext, route_params: dict[str, str]
-    ) -> tuple[_Found, list[Violation]]:
-        found = _Found()
-        values, by_location = found.values, found.by_location
-        violations: list[Violation] = []
-        query = context.query
-        for parameter, read in plan.readers:
-            try:
-                value = read(context, route_params)
-            except StyleError as exc:
-                keyword = "content" if isinstance(exc, ContentError) else "style"
-                violations.append(parameter.violation(keyword, str(exc)))
-                continue
-            if value is MISSING:
-                if parameter.required:
-                    violations.append(parameter.violation(
-                        "required", f"missing required {parameter.location} parameter"))
-                elif parameter.shape.has_default:
-                    default = parameter.shape.default
-                    if isinstance(default, (dict, list)):
-                        default = copy.deepcopy(default)  # never hand out the spec's object
-                    by_location[parameter.location][parameter.name] = default
-            elif value is EMPTY:
-                if parameter.allow_empty:
-                    by_location["query"][parameter.name] = ""
-                else:
-                    violations.append(parameter.violation(
-                        "allowEmptyValue", "empty value is not allowed"))
-            else:
-                values[parameter.key] = value
-                by_location[parameter.location][parameter.name] = value
-        if self.reject_unknown_query:
-            for name in query:
-                if name not in plan.query_names and not name.startswith(plan.deep_prefixes):
-                    safe = name if len(name) <= 64 and set(name) <= _SAFE_NAME else None
-                    violations.append(Violation("query", safe, "", "additionalProperties",
-                                                "undeclared query parameter", ""))
-        return found, violations
-
-    def _parameter_violations(
-        self, plan: OperationPlan, values: dict[str, Any], limit: int
-    ) -> list[Violation]:
-        validator = plan.validators().parameters
-        if validator is None:  # pragma: no cover - only called when there are parameters
-            return []
-        by_key = {p.key: p for p in plan.parameters}
-        found: list[Violation] = []
-        for violation in validator.iter_violations(values):
-            tokens = split_pointer(violation.pointer)
-            parameter = by_key.get(tokens[0]) if tokens else None
-            if parameter is None:  # pragma: no cover - the object schema has no other keyword
-                continue
-            found.append(Violation(parameter.location, parameter.name,
-                                   join_pointer("", *tokens[1:]), violation.keyword,
-                                   violation.message, violation.schema_pointer))
-            if len(found) >= limit:
-                break
-        return found
-
-    # -- body ------------------------------------------------------------------------------
-
-    def _body(self, plan: OperationPlan, body: bytes, entry: MediaEntry | None,
-              media_type: MediaType | None, settings: Settings) -> Any:
-        if not body:
-            if plan.body is not None and plan.body.required:
-                raise self._invalid("the request body is required", [
-                    Violation("body", None, "", "required", "request body is required", "")])
-            return None
-        if plan.body is None:
-            if self.allow_unexpected_body:
-                return None
-            raise self._invalid("this operation takes no request body", [
-                Violation("body", None, "", "unexpected", "operation takes no request body",
-                          "")])
-        if entry is None or media_type is None:  # pragma: no cover - _content refused it
-            raise self._invalid("the request body cannot be read", [])
-        try:
-            to_validate, to_handler = self._decode_body(body, entry, media_type, settings)
-        except (BodyError, StyleError) as exc:
-            keyword = exc.keyword if isinstance(exc, BodyError) else "style"
-            message = exc.message if isinstance(exc, BodyError) else str(exc)
-            pointer = exc.pointer if isinstance(exc, BodyError) else ""
-            raise self._invalid("the request body cannot be decoded", [
-                Violation("body", None, pointer, keyword, message, "")]) from None
-        validator = plan.validators().bodies.get(entry.key)
-        if validator is not None and not validator.is_valid(to_validate):
-            violations = validator.first_violations(to_validate, settings.max_errors,
-                                                    large=len(body) > LARGE_BODY)
-            raise self._invalid("the request body does not conform to the spec", violations)
-        return to_handler
-
-    def _decode_body(self, body: bytes, entry: MediaEntry, media_type: MediaType,
-                     settings: Settings) -> tuple[Any, Any]:
-        if media_type.is_json:
-            value = self.decode_json(body)
-            return value, value
-        essence = media_type.essence
-        if essence == "application/x-www-form-urlencoded":
-            value = decode_form(body, entry, settings.max_fields, self.decode_json)
-            return value, value
-        if essence == "multipart/form-data":
-            return decode_multipart(body, media_type, entry, settings.max_fields,
-                                    self.decode_json)
-        if media_type.type == "text":
-            charset = media_type.parameter("charset") or "utf-8"
-            try:
-                text = body.decode(charset)
-            except (LookupError, UnicodeDecodeError):
-                raise BodyError(f"body is not valid {charset} text", "contentEncoding") from None
-            return text, text
-        return body.decode("latin-1"), body
 
 
 _ANONYMOUS = AuthResult(None, {})
@@ -775,33 +598,8 @@ _ANONYMOUS = AuthResult(None, {})
 class _Head:
     __slots__ = ("entry", "found", "media_type")
 
-    def __init__(self, found: _Found, entry: MediaEntry | None,
+    def __init__(self, found: Found, entry: MediaEntry | None,
                  media_type: MediaType | None) -> None:
         self.found = found
         self.entry = entry
         self.media_type = media_type
-
-
-class _Found:
-    __slots__ = ("by_location", "values")
-
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-        self.by_location: dict[str, dict[str, Any]] = {
-            "path": {}, "query": {}, "header": {}, "cookie": {}}
-
-
-def _inflate(body: bytes, coding: str, cap: int) -> bytes:
-    """Decode one content coding, never producing more than ``cap`` bytes."""
-    wbits = 16 + zlib.MAX_WBITS if coding == "gzip" else zlib.MAX_WBITS
-    inflater = zlib.decompressobj(wbits)
-    try:
-        output = inflater.decompress(body, cap + 1)
-    except zlib.error:
-        raise BodyError(f"body is not valid {coding} data", "contentEncoding") from None
-    if len(output) > cap or inflater.unconsumed_tail:
-        raise PayloadTooLarge(f"the decoded request body is larger than {cap} bytes", (
-            Violation("body", None, "", "maxLength", f"decoded body larger than {cap} bytes",
-                      ""),))
-    return output
-

@@ -7,6 +7,7 @@ compiled on first use, once, under a lock (or all at start-up with ``eager=True`
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,19 +20,25 @@ from ._http import MediaType, parse_media_type
 from ._params import (
     ALLOWED_STYLES,
     DEFAULT_STYLE,
+    EMPTY,
     IGNORED_HEADERS,
+    MISSING,
+    ContentError,
     Parameter,
     ParamLocation,
+    StyleError,
     reader,
 )
 from ._router import _PARAM
 from ._schema import SchemaValidator, compile_at
-from ._security import Scheme, SecurityPlan
+from ._security import RequestContext, Scheme, SecurityPlan
 from ._shape import Shape, shape_of
-from ._source import join_pointer
+from ._source import join_pointer, split_pointer
 from ._spec import Spec
+from .errors import Violation
 
 Formats = dict[str, Callable[[str], bool]]
+_SAFE_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-[]")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -122,6 +129,67 @@ class OperationPlan:
             if self._validators is None:
                 self._validators = self._compile()
             return self._validators
+
+    def read_parameters(
+        self, context: RequestContext, route_params: dict[str, str], reject_unknown: bool
+    ) -> tuple[Found, list[Violation]]:
+        """Every declared parameter read and typed (defaults applied), and what went wrong
+        before schema validation (missing, malformed, empty, undeclared query fields)."""
+        found = Found()
+        values, by_location = found.values, found.by_location
+        violations: list[Violation] = []
+        query = context.query
+        for parameter, read in self.readers:
+            try:
+                value = read(context, route_params)
+            except StyleError as exc:
+                keyword = "content" if isinstance(exc, ContentError) else "style"
+                violations.append(parameter.violation(keyword, str(exc)))
+                continue
+            if value is MISSING:
+                if parameter.required:
+                    violations.append(parameter.violation(
+                        "required", f"missing required {parameter.location} parameter"))
+                elif parameter.shape.has_default:
+                    default = parameter.shape.default
+                    if isinstance(default, (dict, list)):
+                        default = copy.deepcopy(default)  # never hand out the spec's object
+                    by_location[parameter.location][parameter.name] = default
+            elif value is EMPTY:
+                if parameter.allow_empty:
+                    by_location["query"][parameter.name] = ""
+                else:
+                    violations.append(parameter.violation(
+                        "allowEmptyValue", "empty value is not allowed"))
+            else:
+                values[parameter.key] = value
+                by_location[parameter.location][parameter.name] = value
+        if reject_unknown:
+            for name in query:
+                if name not in self.query_names and not name.startswith(self.deep_prefixes):
+                    safe = name if len(name) <= 64 and set(name) <= _SAFE_NAME else None
+                    violations.append(Violation("query", safe, "", "additionalProperties",
+                                                "undeclared query parameter", ""))
+        return found, violations
+
+    def parameter_violations(self, values: dict[str, Any], limit: int) -> list[Violation]:
+        """The schema violations of the parameters, located by parameter."""
+        validator = self.validators().parameters
+        if validator is None:  # pragma: no cover - only called when there are parameters
+            return []
+        by_key = {p.key: p for p in self.parameters}
+        found: list[Violation] = []
+        for violation in validator.iter_violations(values):
+            tokens = split_pointer(violation.pointer)
+            parameter = by_key.get(tokens[0]) if tokens else None
+            if parameter is None:  # pragma: no cover - the object schema has no other keyword
+                continue
+            found.append(Violation(parameter.location, parameter.name,
+                                   join_pointer("", *tokens[1:]), violation.keyword,
+                                   violation.message, violation.schema_pointer))
+            if len(found) >= limit:
+                break
+        return found
 
     def _compile(self) -> Validators:
         params: SchemaValidator | None = None
@@ -298,3 +366,14 @@ def build_security(
             entries.append((scheme, tuple(scopes)))
         compiled.append(tuple(entries))
     return SecurityPlan(tuple(compiled), optional)
+
+
+class Found:
+    """Typed parameter values: by combined key (for the schema) and by location."""
+
+    __slots__ = ("by_location", "values")
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.by_location: dict[str, dict[str, Any]] = {
+            "path": {}, "query": {}, "header": {}, "cookie": {}}

@@ -1,0 +1,158 @@
+"""Request bodies in the guard: which declared media type a body is read as (415), content
+codings under the size cap, and decoding plus validation of the body (400)."""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+from ._body import BodyError, MediaEntry, decode_form, decode_multipart, select
+from ._http import HeaderMap, MediaType, parse_media_type
+from ._operation import OperationPlan, Settings
+from ._params import StyleError
+from .errors import PayloadTooLarge, RequestValidationError, UnsupportedMediaType, Violation
+
+# Past this size an invalid body's violations come from a truncated copy (bounded cost).
+LARGE_BODY = 65_536
+
+
+class BodyPolicy:
+    """How a guard reads request bodies (its options, fixed at construction)."""
+
+    def __init__(self, content_encodings: tuple[str, ...], decode_json: Any,
+                 invalid_status: int, allow_unexpected_body: bool) -> None:
+        self.content_encodings = content_encodings
+        self.decode_json = decode_json
+        self.invalid_status = invalid_status
+        self.allow_unexpected_body = allow_unexpected_body
+
+    def _invalid(self, detail: str, violations: list[Violation]) -> RequestValidationError:
+        return RequestValidationError(detail, violations, status_code=self.invalid_status)
+
+    def media_type(
+        self, plan: OperationPlan, headers: HeaderMap
+    ) -> tuple[MediaEntry | None, MediaType | None]:
+        """The declared media type the request body will be read as (415 when none)."""
+        if "content-encoding" in headers:
+            self.codings(headers)
+        if plan.body is None:
+            return None, None
+        values = headers.get_all("content-type")
+        if len(values) == 1:
+            cached = plan.media_types.get(values[0])
+            if cached is not None:
+                return cached
+        if len(values) != 1:
+            raise UnsupportedMediaType(
+                "the request body needs one Content-Type",
+                (Violation("header", "Content-Type", "", "contentMediaType",
+                           "missing Content-Type" if not values else "repeated Content-Type",
+                           ""),))
+        media_type = parse_media_type(values[0])
+        entry = select(plan.body.entries, media_type) if media_type else None
+        if media_type is None or entry is None:
+            declared = ", ".join(e.key for e in plan.body.entries)
+            raise UnsupportedMediaType(
+                f"the Content-Type is not one the operation accepts ({declared})"[:200],
+                (Violation("header", "Content-Type", "", "contentMediaType",
+                           "media type not declared for this operation", ""),))
+        charset = media_type.parameter("charset")
+        if media_type.is_json and charset is not None and charset.lower() not in ("utf-8",
+                                                                                  "utf8"):
+            raise UnsupportedMediaType(
+                "JSON bodies must be UTF-8",
+                (Violation("header", "Content-Type", "", "contentEncoding",
+                           "JSON must be UTF-8", ""),))
+        if len(plan.media_types) < 64:  # Content-Type values are few; the cache stays small
+            plan.media_types[values[0]] = (entry, media_type)
+        return entry, media_type
+
+    def codings(self, headers: HeaderMap) -> list[str]:
+        """The body's content codings, outermost last; 415 for any not enabled."""
+        codings = [c.strip().lower() for value in headers.get_all("content-encoding")
+                   for c in value.split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        for coding in codings:
+            if coding not in self.content_encodings:
+                raise UnsupportedMediaType(
+                    "the content coding is not accepted",
+                    (Violation("header", "Content-Encoding", "", "contentEncoding",
+                               "content coding not accepted", ""),),
+                    [("Accept-Encoding", ", ".join(self.content_encodings) or "identity")])
+        return codings
+
+    def decode_codings(self, headers: HeaderMap, body: bytes, cap: int) -> bytes:
+        for coding in reversed(self.codings(headers)):
+            try:
+                body = _inflate(body, coding, cap)
+            except BodyError as exc:
+                raise self._invalid("the request body cannot be decoded", [
+                    Violation("body", None, "", exc.keyword, exc.message, "")]) from None
+        return body
+
+    def value(self, plan: OperationPlan, body: bytes, entry: MediaEntry | None,
+              media_type: MediaType | None, settings: Settings) -> Any:
+        if not body:
+            if plan.body is not None and plan.body.required:
+                raise self._invalid("the request body is required", [
+                    Violation("body", None, "", "required", "request body is required", "")])
+            return None
+        if plan.body is None:
+            if self.allow_unexpected_body:
+                return None
+            raise self._invalid("this operation takes no request body", [
+                Violation("body", None, "", "unexpected", "operation takes no request body",
+                          "")])
+        if entry is None or media_type is None:  # pragma: no cover - _content refused it
+            raise self._invalid("the request body cannot be read", [])
+        try:
+            to_validate, to_handler = self._decode(body, entry, media_type, settings)
+        except (BodyError, StyleError) as exc:
+            keyword = exc.keyword if isinstance(exc, BodyError) else "style"
+            message = exc.message if isinstance(exc, BodyError) else str(exc)
+            pointer = exc.pointer if isinstance(exc, BodyError) else ""
+            raise self._invalid("the request body cannot be decoded", [
+                Violation("body", None, pointer, keyword, message, "")]) from None
+        validator = plan.validators().bodies.get(entry.key)
+        if validator is not None and not validator.is_valid(to_validate):
+            violations = validator.first_violations(to_validate, settings.max_errors,
+                                                    large=len(body) > LARGE_BODY)
+            raise self._invalid("the request body does not conform to the spec", violations)
+        return to_handler
+
+    def _decode(self, body: bytes, entry: MediaEntry, media_type: MediaType,
+                     settings: Settings) -> tuple[Any, Any]:
+        if media_type.is_json:
+            value = self.decode_json(body)
+            return value, value
+        essence = media_type.essence
+        if essence == "application/x-www-form-urlencoded":
+            value = decode_form(body, entry, settings.max_fields, self.decode_json)
+            return value, value
+        if essence == "multipart/form-data":
+            return decode_multipart(body, media_type, entry, settings.max_fields,
+                                    self.decode_json)
+        if media_type.type == "text":
+            charset = media_type.parameter("charset") or "utf-8"
+            try:
+                text = body.decode(charset)
+            except (LookupError, UnicodeDecodeError):
+                raise BodyError(f"body is not valid {charset} text", "contentEncoding") from None
+            return text, text
+        return body.decode("latin-1"), body
+
+
+def _inflate(body: bytes, coding: str, cap: int) -> bytes:
+    """Decode one content coding, never producing more than ``cap`` bytes."""
+    wbits = 16 + zlib.MAX_WBITS if coding == "gzip" else zlib.MAX_WBITS
+    inflater = zlib.decompressobj(wbits)
+    try:
+        output = inflater.decompress(body, cap + 1)
+    except zlib.error:
+        raise BodyError(f"body is not valid {coding} data", "contentEncoding") from None
+    if len(output) > cap or inflater.unconsumed_tail:
+        raise PayloadTooLarge(f"the decoded request body is larger than {cap} bytes", (
+            Violation("body", None, "", "maxLength", f"decoded body larger than {cap} bytes",
+                      ""),))
+    return output
+
