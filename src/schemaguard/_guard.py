@@ -436,9 +436,7 @@ class Guard:
         cookies = parse_cookies(headers.get_all("cookie")) if plan.needs_cookies else {}
         if self.trusted_proxy_cert_header is not None:
             request = self._with_proxy_cert(request, headers)
-        context = RequestContext(request, headers, query, cookies)
-        context.too_many_fields = too_many
-        return context
+        return RequestContext(request, headers, query, cookies, too_many)
 
     def _authenticate(self, plan: OperationPlan, context: RequestContext) -> AuthResult:
         steps = authenticate(plan.security, context, self.verifiers)
@@ -535,7 +533,8 @@ class Guard:
                 entry, media_type = self.bodies.media_type(plan, headers)
         if body and "content-encoding" in headers:
             body = self.bodies.decode_codings(headers, body, settings.max_body_bytes)
-        value = self.bodies.value(plan, body, entry, media_type, settings)
+        value = (None if not body and plan.body is None  # the usual GET: nothing to read
+                 else self.bodies.value(plan, body, entry, media_type, settings))
         by_location = head.found.by_location
         return ValidatedRequest(
             plan.operation, by_location["path"], by_location["query"], by_location["header"],

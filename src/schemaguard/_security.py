@@ -122,12 +122,13 @@ class RequestContext:
     __slots__ = ("_raw_query", "cookies", "headers", "query", "request", "too_many_fields")
 
     def __init__(self, request: HttpRequest, headers: HeaderMap,
-                 query: dict[str, list[str]], cookies: dict[str, list[str]]) -> None:
+                 query: dict[str, list[str]], cookies: dict[str, list[str]],
+                 too_many_fields: bool = False) -> None:
         self.request = request
         self.headers = headers
         self.query = query
         self.cookies = cookies
-        self.too_many_fields = False
+        self.too_many_fields = too_many_fields
         self._raw_query: dict[str, list[str]] | None = None
 
     @property
