@@ -159,9 +159,14 @@ def parse(text: str, file: str | None = None, *, json_hint: bool = False,
                 raise SpecError(
                     f"invalid JSON: {exc.msg}", file=file, line=exc.lineno, column=exc.colno
                 ) from None
-        except ValueError as exc:  # the integer-length limit of int()
-            raise SpecError(f"invalid JSON: {str(exc).splitlines()[0][:100]}", file=file) \
-                from None
+        except ValueError:  # the integer-length limit of int() (sys.get_int_max_str_digits)
+            found = re.search(r"[0-9]{4301,}", text)
+            line = column = None
+            if found is not None:
+                line = text.count("\n", 0, found.start()) + 1
+                column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+            raise SpecError("invalid JSON: an integer with more than 4,300 digits", file=file,
+                            line=line, column=column) from None
         except RecursionError:
             line, column = _deep_position(text)
             raise SpecError("the document is nested too deeply", file=file, line=line,
