@@ -154,14 +154,25 @@ def _request(environ: Environ) -> HttpRequest:
         # PEP 3333: PATH_INFO holds the decoded bytes as latin-1; quote them back.
         script = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
         path = quote(script.encode("latin-1"), safe=_SAFE_PATH)
-    headers = [(key[5:].replace("_", "-").lower(), value) for key, value in environ.items()
-               if key.startswith("HTTP_")]
+    names = _HEADER_NAMES
+    headers = [(names.get(key) or _header_name(key), value) for key, value in environ.items()
+               if key[:5] == "HTTP_"]
     if environ.get("CONTENT_TYPE"):
         headers.append(("content-type", environ["CONTENT_TYPE"]))
     if environ.get("CONTENT_LENGTH"):
         headers.append(("content-length", environ["CONTENT_LENGTH"]))
     return HttpRequest(environ.get("REQUEST_METHOD", "GET"), path or "/",
                        environ.get("QUERY_STRING", ""), headers, b"", _client_cert(environ))
+
+
+_HEADER_NAMES: dict[str, str] = {}  # HTTP_X_API_KEY -> x-api-key (bounded)
+
+
+def _header_name(key: str) -> str:
+    name = key[5:].replace("_", "-").lower()
+    if len(_HEADER_NAMES) < 4096:
+        _HEADER_NAMES[key] = name
+    return name
 
 
 def _client_cert(environ: Environ) -> bytes | None:
