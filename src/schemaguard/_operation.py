@@ -100,7 +100,7 @@ class OperationPlan:
         self.security = security
         self.settings = settings
         self.formats = formats
-        self.readers = [(p, reader(p)) for p in self.parameters]
+        self.rows = [(p, reader(p), p.key, p.location, p.name) for p in self.parameters]
         # Query fields that belong to a declared parameter (reject_unknown_query).
         self.query_names = frozenset(
             [p.name for p in self.parameters if p.location == "query"]
@@ -139,14 +139,17 @@ class OperationPlan:
         values, by_location = found.values, found.by_location
         violations: list[Violation] = []
         query = context.query
-        for parameter, read in self.readers:
+        for parameter, read, key, location, name in self.rows:
             try:
                 value = read(context, route_params)
             except StyleError as exc:
                 keyword = "content" if isinstance(exc, ContentError) else "style"
                 violations.append(parameter.violation(keyword, str(exc)))
                 continue
-            if value is MISSING:
+            if value is not MISSING and value is not EMPTY:  # the usual case first
+                values[key] = value
+                by_location[location][name] = value
+            elif value is MISSING:
                 if parameter.required:
                     violations.append(parameter.violation(
                         "required", f"missing required {parameter.location} parameter"))
@@ -155,15 +158,11 @@ class OperationPlan:
                     if isinstance(default, (dict, list)):
                         default = copy.deepcopy(default)  # never hand out the spec's object
                     by_location[parameter.location][parameter.name] = default
-            elif value is EMPTY:
-                if parameter.allow_empty:
-                    by_location["query"][parameter.name] = ""
-                else:
-                    violations.append(parameter.violation(
-                        "allowEmptyValue", "empty value is not allowed"))
+            elif parameter.allow_empty:  # EMPTY
+                by_location["query"][parameter.name] = ""
             else:
-                values[parameter.key] = value
-                by_location[parameter.location][parameter.name] = value
+                violations.append(parameter.violation(
+                    "allowEmptyValue", "empty value is not allowed"))
         if reject_unknown:
             for name in query:
                 if name not in self.query_names and not name.startswith(self.deep_prefixes):

@@ -158,9 +158,10 @@ class Router(Generic[T]):
     def match(self, method: str, path: str) -> Match[T] | None:
         """Route a decoded path; None when no base path or template matches."""
         for base in self.base_paths:
-            if path.startswith(base) and path[len(base):].startswith("/"):
-                rest = path[len(base):]
-                break
+            if path.startswith(base):
+                rest = path[len(base):] if base else path
+                if rest[:1] == "/":
+                    break
         else:
             return None
         route = self._literal.get(rest)
