@@ -40,7 +40,7 @@ from openapi_core.testing import MockRequest
 from werkzeug.datastructures import MultiDict
 
 import schemaguard as sg
-from test_params import LOCATIONS, TABLE
+from test_params import LOCATIONS, TABLE, same
 
 EXAMPLES = max(10, settings.default.max_examples // 2)  # 50 in the dev profile
 
@@ -322,19 +322,6 @@ def openapi_core_decode(case: Case, *, adapt_path_keys: bool = True) -> tuple[bo
     if case.name not in found:
         return False, dict(found)
     return True, found[case.name]
-
-
-def same(a: Any, b: Any) -> bool:
-    """JSON equality: booleans are not numbers, 1 == 1.0, containers compared deeply."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return a == b
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    return type(a) is type(b) and a == b
 
 
 def _note(message: str) -> None:
