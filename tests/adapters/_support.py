@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -227,6 +228,20 @@ def check_rejection(case: Rejection, answer: Answer) -> None:
 def user_with_password(user_id: int) -> dict[str, Any]:
     """A GET /users/{id} response body that leaks the writeOnly password."""
     return {"id": user_id, "name": "alice", "password": SECRET}
+
+
+def check_withheld(answer: Answer) -> None:
+    """Enforced response validation replaced a leaking response with a generic 500."""
+    assert answer.status == 500
+    assert answer.header("content-type") == PROBLEM
+    assert answer.header("x-request-id")
+    assert SECRET.encode() not in answer.body
+    assert b"password" not in answer.body
+
+
+def logged(caplog: pytest.LogCaptureFixture, level: int) -> list[logging.LogRecord]:
+    """The records the schemaguard logger wrote at exactly ``level``."""
+    return [r for r in caplog.records if r.name == "schemaguard" and r.levelno == level]
 
 
 # -- clients ---------------------------------------------------------------------------------

@@ -26,9 +26,7 @@ from ._support import (  # noqa: E402
     CAP,
     JSON,
     KEY,
-    PROBLEM,
     REJECTIONS,
-    SECRET,
     SPEC_F,
     VALID_ORDER,
     VALID_USER,
@@ -39,6 +37,8 @@ from ._support import (  # noqa: E402
     asgi_request,
     asgi_request_async,
     check_rejection,
+    check_withheld,
+    logged,
     user_with_password,
 )
 
@@ -171,11 +171,7 @@ def test_enforced_response_validation_never_sends_the_password(
     guarded.leak = True
     with caplog.at_level(logging.INFO, logger="schemaguard"):
         answer = guarded.request("GET", "/users/3", [AUTH_READER])
-    assert answer.status == 500
-    assert answer.header("content-type") == PROBLEM
-    assert answer.header("x-request-id")
-    assert SECRET.encode() not in answer.body
-    assert b"password" not in answer.body
+    check_withheld(answer)
     assert guarded.spy.count == 1
 
 
@@ -187,8 +183,7 @@ def test_reported_response_validation_passes_it_through_and_logs(
         answer = guarded.request("GET", "/users/3", [AUTH_READER])
     assert answer.status == 200
     assert answer.json() == user_with_password(3)
-    assert any("breaks the spec" in r.getMessage() for r in caplog.records
-               if r.name == "schemaguard" and r.levelno == logging.WARNING)
+    assert any("breaks the spec" in r.getMessage() for r in logged(caplog, logging.WARNING))
 
 
 def test_p39_duplicate_api_key_is_ambiguous_in_asgi(guarded: FastAPIApp) -> None:

@@ -32,7 +32,6 @@ from ._support import (  # noqa: E402
     KEY,
     PROBLEM,
     REJECTIONS,
-    SECRET,
     SPEC_F,
     VALID_ORDER,
     VALID_USER,
@@ -42,6 +41,8 @@ from ._support import (  # noqa: E402
     Verifiers,
     asgi_request,
     check_rejection,
+    check_withheld,
+    logged,
     user_with_password,
 )
 
@@ -194,13 +195,9 @@ def test_enforced_response_validation_never_sends_the_password(
     guarded.leak = True
     with caplog.at_level(logging.INFO, logger="schemaguard"):
         answer = guarded.request("GET", "/users/3", [AUTH_READER])
-    assert answer.status == 500
-    assert answer.header("content-type") == PROBLEM
-    assert answer.header("x-request-id")
-    assert SECRET.encode() not in answer.body
-    assert b"password" not in answer.body
+    check_withheld(answer)
     assert guarded.spy.count == 1
-    assert any(r.levelno == logging.ERROR for r in caplog.records if r.name == "schemaguard")
+    assert logged(caplog, logging.ERROR)
 
 
 def test_enforced_response_validation_passes_a_conforming_response() -> None:
@@ -218,8 +215,7 @@ def test_reported_response_validation_passes_it_through_and_logs(
         answer = guarded.request("GET", "/users/3", [AUTH_READER])
     assert answer.status == 200
     assert answer.json() == user_with_password(3)
-    warnings = [r for r in caplog.records
-                if r.name == "schemaguard" and r.levelno == logging.WARNING]
+    warnings = logged(caplog, logging.WARNING)
     assert len(warnings) == 1
     assert "breaks the spec" in warnings[0].getMessage()
 
