@@ -142,6 +142,11 @@ class Compiler:
             graph = {d: sorted(self._defs[d].refs) for d in self._reachable(root)}
         return find_cycle(graph) is not None
 
+    def definitions(self, root: str) -> dict[str, Any]:
+        """The normalized schemas reachable from ``root``, by definition id."""
+        with self._lock:
+            return dict(self._reachable(root))
+
     def ref(self, def_id: str) -> str:
         return f"{RESOURCE}#/{self.container}/{def_id}"
 

@@ -2,7 +2,8 @@
 
 ``schemaguard check SPEC...`` validates and lints specs (exit 0 clean, 1 error-level findings,
 2 usage errors or unreadable input). ``schemaguard inspect SPEC`` compiles every schema the
-operations use and checks the spec's own examples against them.
+operations use and checks the spec's own examples against them. ``schemaguard fuzz SPEC``
+sends generated requests at an app (exit 0 conforming, 1 failures, 2 unusable spec or target).
 """
 
 from __future__ import annotations
@@ -175,6 +176,83 @@ def sarif(findings: list[Finding]) -> dict[str, Any]:
     }
 
 
+def _header(value: str) -> tuple[str, str]:
+    name, sep, rest = value.partition(":")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected 'Name: value', got {value!r}")
+    return name.strip(), rest.strip()
+
+
+def _credential(value: str) -> tuple[str, str]:
+    name, sep, rest = value.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected SCHEME=VALUE, got {value!r}")
+    return name, rest
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("expected a positive integer")
+    return number
+
+
+def _fuzz_arguments(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("spec", help="path to an OpenAPI 3.0/3.1 document")
+    target = cmd.add_mutually_exclusive_group(required=True)
+    target.add_argument("--app", help="an in-process WSGI or ASGI app: MODULE:ATTR or "
+                                      "MODULE:FACTORY()")
+    target.add_argument("--url", help="a running server, e.g. http://127.0.0.1:8000")
+    cmd.add_argument("--allow-remote", action="store_true",
+                     help="let --url point at a host other than this machine")
+    cmd.add_argument("--max-examples", type=_positive, default=100,
+                     help="generated requests per operation (default 100)")
+    cmd.add_argument("--max-time", type=float, help="stop sending after this many seconds")
+    cmd.add_argument("--seed", type=int, help="repeat a run exactly")
+    cmd.add_argument("--header", type=_header, action="append", default=[],
+                     metavar="'NAME: VALUE'", help="add a header to every request")
+    cmd.add_argument("--credential", type=_credential, action="append", default=[],
+                     metavar="SCHEME=VALUE", help="a credential for a security scheme: an API "
+                     "key, user:password for basic, a token for bearer/oauth2/openIdConnect")
+    cmd.add_argument("--exclude-method", action="append", default=[], metavar="METHOD",
+                     help="skip operations with this method (e.g. DELETE)")
+    cmd.add_argument("--max-response-time", type=float, metavar="MS",
+                     help="report answers slower than this many milliseconds")
+    cmd.add_argument("--workers", type=_positive, default=1,
+                     help="spread operations over this many processes")
+    cmd.add_argument("--junit-xml", metavar="FILE", help="also write a JUnit XML report")
+
+
+def fuzz(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Run `schemaguard fuzz`: 0 when nothing failed, 1 on failures, 2 when unusable."""
+    try:
+        from . import _campaign
+    except ImportError as exc:  # hypothesis is the [fuzz] extra
+        print(f"error: schemaguard fuzz needs the fuzz extra (pip install "
+              f"'schemaguard[fuzz]'): {exc}", file=err)
+        return 2
+    plan = _campaign.Plan(
+        spec=args.spec, app=args.app, url=args.url, allow_remote=args.allow_remote,
+        max_examples=args.max_examples, max_time=args.max_time,
+        seed=args.seed if args.seed is not None else _campaign.new_seed(),
+        headers=tuple(args.header), credentials=tuple(args.credential),
+        exclude_methods=frozenset(m.upper() for m in args.exclude_method),
+        max_response_time=(args.max_response_time / 1000
+                           if args.max_response_time is not None else None),
+    )
+    try:
+        guard = _campaign.make_guard(plan)
+        outcome = _campaign.run(plan, args.workers, err)
+    except _campaign.Unusable as exc:
+        print(f"error: {exc}", file=err)
+        return 2
+    secrets = _campaign.secret_headers(plan, guard)
+    _campaign.print_report(plan, outcome, secrets, out)
+    if args.junit_xml:
+        _campaign.write_junit(args.junit_xml, plan, outcome, secrets)
+    return 1 if outcome.failures else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="schemaguard",
                                      description="Guard HTTP APIs with their OpenAPI contract.")
@@ -192,12 +270,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     check_cmd.add_argument("--list-rules", action="store_true", help="print the rules")
     inspect_cmd = commands.add_parser("inspect", help="compile a spec and check its examples")
     inspect_cmd.add_argument("spec", help="path to an OpenAPI 3.0/3.1 document")
+    _fuzz_arguments(commands.add_parser(
+        "fuzz", help="send generated requests at an app and report where it breaks the spec"))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0) and 2
     if args.command == "inspect":
         return inspect(args.spec, sys.stdout)
+    if args.command == "fuzz":
+        return fuzz(args, sys.stdout, sys.stderr)
     if args.list_rules:
         for rule, (severity, summary) in RULES.items():
             print(f"{rule}  {severity:7}  {summary}")
