@@ -57,6 +57,17 @@ async def get_pet(request: Request) -> Response:
     return JSONResponse(pet)
 
 
+@app.put("/api/pets/{pet_id}")
+async def replace_pet(request: Request) -> Response:
+    validated = request.state.schemaguard
+    current = PETS.get(validated.path_params["petId"])
+    if current is None:
+        return JSONResponse({"code": 404, "message": "no such pet"}, status_code=404)
+    pet = {**validated.body, "id": current["id"], "createdAt": current["createdAt"]}
+    PETS[current["id"]] = pet
+    return JSONResponse(pet)
+
+
 @app.delete("/api/pets/{pet_id}")
 async def delete_pet(pet_id: int) -> Response:
     if PETS.pop(pet_id, None) is None:

@@ -58,6 +58,16 @@ def get_pet(pet_id: int) -> Any:
     return pet
 
 
+@app.put("/api/pets/<int:pet_id>")
+def replace_pet(pet_id: int) -> Any:
+    current = PETS.get(validated().path_params["petId"])
+    if current is None:
+        return {"code": 404, "message": "no such pet"}, 404
+    pet = {**validated().body, "id": current["id"], "createdAt": current["createdAt"]}
+    PETS[pet_id] = pet
+    return pet
+
+
 @app.delete("/api/pets/<int:pet_id>")
 def delete_pet(pet_id: int) -> Any:
     if PETS.pop(pet_id, None) is None:

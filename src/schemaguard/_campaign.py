@@ -240,6 +240,8 @@ def print_report(plan: Plan, outcome: Outcome, secrets: frozenset[str], out: Tex
                  if report.failures else "ok")
         print(f"  {_label(operation):{width}}  {operation.operation_id or '-':20} "
               f"{report.requests:5} requests  {state}", file=out)
+        if report.note:
+            print(f"  {'':{width}}  ({report.note})", file=out)
     failures = [f for r in outcome.reports for f in r.failures]
     if failures:
         print("", file=out)

@@ -281,7 +281,7 @@ class Cases:
         if undeclared and self.first_of_path:  # one operation per path sends these
             found.append(("method", st.tuples(self.parts(), st.sampled_from(undeclared)).map(
                 lambda pm: self._with_method(*pm)).filter(self._not_routed)))
-        if self.needs_credentials and self.requirements:
+        if self.needs_credentials:  # with or without credentials to leave out
             anonymous = Rule("required", "security", status=401)
             found.append(("security", self.parts().map(
                 lambda p: Case(self.operation, self.request(replace(p, requirement=None)),

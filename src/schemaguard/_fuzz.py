@@ -9,6 +9,8 @@ failure is shrunk to a minimal request and reported with a curl line.
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import http.client
 import io
 import ipaddress
@@ -24,7 +26,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
-from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
 
 from ._cases import Case, Cases, Credential
 from ._guard import Guard
@@ -112,6 +114,7 @@ class AsgiTarget:
         self.host = host
         self._loop = asyncio.new_event_loop()
         self._lifespan: asyncio.Task[None] | None = None
+        self._messages: asyncio.Queue[dict[str, Any]] | None = None
         self._started = False
 
     def send(self, request: HttpRequest) -> HttpResponse:
@@ -120,8 +123,20 @@ class AsgiTarget:
             self._loop.run_until_complete(self._startup())
         return self._loop.run_until_complete(self._call(request))
 
+    def close(self) -> None:
+        """Run the app's lifespan shutdown and close the loop."""
+        if self._loop.is_closed():
+            return
+        if self._lifespan is not None and self._messages is not None:
+            self._messages.put_nowait({"type": "lifespan.shutdown"})
+            # A shutdown that fails or hangs is the app's business, not the run's.
+            with contextlib.suppress(Exception):
+                self._loop.run_until_complete(asyncio.wait_for(self._lifespan, 30))
+        self._loop.close()
+
     async def _startup(self) -> None:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._messages = queue
         done = asyncio.Event()
         await queue.put({"type": "lifespan.startup"})
 
@@ -403,7 +418,7 @@ class OperationReport:
     requests: int = 0
     seconds: float = 0.0
     failures: list[Failure] = field(default_factory=list)
-    skipped: str | None = None  # why nothing could be generated
+    note: str | None = None  # what could not be tested, e.g. for want of credentials
 
 
 class _Found(AssertionError):
@@ -432,13 +447,17 @@ def fuzz_operation(
 ) -> OperationReport:
     """Run generated requests for ``operation`` and report each distinct failure, shrunk."""
     report = OperationReport(operation)
-    cases = Cases(guard, operation, credentials or {})
-    strategies = []
+    extra = list(headers)
+    cases = Cases(guard, operation, _with_header_credentials(guard, operation, credentials or {},
+                                                             extra))
+    # Invalid requests go first: a valid DELETE would remove what they need to reach.
+    strategies = [cases.negative()]
     if cases.requirements or not cases.needs_credentials:
         strategies.append(cases.valid())
-    strategies.append(cases.negative())
-    strategy = st.one_of(strategies)
-    extra = list(headers)
+    else:
+        names = sorted({s.name for r in cases.plan.security.requirements for s, _ in r})
+        report.note = (f"no credentials for {' or '.join(names)}: only requests without "
+                       "them were sent")
     secret_headers = _credential_headers(cases)
     started = time.monotonic()
     known: set[str] = set()  # checks already reported: later runs look for the others
@@ -469,28 +488,31 @@ def fuzz_operation(
 
     # Hypothesis stops generating soon after its first failure, so a failure is found, shrunk
     # and set aside, and the next run looks for the other kinds, until a run finds nothing new.
-    for attempt in range(len(CHECKS) + 1):
-        test = settings(
-            max_examples=max_examples, database=None, deadline=None,
-            verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
-            report_multiple_bugs=True, phases=(Phase.explicit, Phase.generate, Phase.shrink),
-            print_blob=False,
-        )(given(strategy)(run))
-        test = hypothesis_seed(seed + attempt)(test)
-        try:
-            test()
-        except Exception as error:  # one failure, or a group of distinct ones
-            leaves = _leaves(error)
-            if not all(isinstance(e, _Found) for e in leaves):
-                raise
-            new = [e.failure for e in leaves if isinstance(e, _Found)
-                   and e.failure.check not in known]
-            if not new:
+    for kind, strategy in enumerate(strategies):
+        for attempt in range(len(CHECKS) + 1):
+            test = settings(
+                max_examples=max_examples, database=None, deadline=None,
+                verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
+                report_multiple_bugs=True,
+                phases=(Phase.explicit, Phase.generate, Phase.shrink), print_blob=False,
+            )(given(strategy)(run))
+            test = hypothesis_seed(seed + 1000 * kind + attempt)(test)
+            try:
+                test()
+            except Unsatisfiable:  # nothing of this kind can be built for the operation
                 break
-            report.failures.extend(new)
-            known.update(f.check for f in new)
-            continue
-        break
+            except Exception as error:  # one failure, or a group of distinct ones
+                leaves = _leaves(error)
+                if not all(isinstance(e, _Found) for e in leaves):
+                    raise
+                new = [e.failure for e in leaves if isinstance(e, _Found)
+                       and e.failure.check not in known]
+                if not new:
+                    break
+                report.failures.extend(new)
+                known.update(f.check for f in new)
+                continue
+            break
     report.seconds = time.monotonic() - started
     return report
 
@@ -501,6 +523,36 @@ def _leaves(error: BaseException) -> list[BaseException]:
     if not isinstance(inner, (list, tuple)):
         return [error]
     return [leaf for e in inner for leaf in _leaves(e)]
+
+
+def _with_header_credentials(guard: Guard, operation: Operation,
+                             credentials: Mapping[str, Credential],
+                             headers: list[tuple[str, str]]) -> dict[str, Credential]:
+    """The credentials, plus those the extra headers carry (`--header "X-API-Key: ..."` or
+    `--header "Authorization: Bearer ..."` counts as the credential of that scheme)."""
+    found = dict(credentials)
+    by_name = {name.lower(): value for name, value in headers}
+    for requirement in guard._plans[operation].security.requirements:
+        for scheme, _ in requirement:
+            if scheme.name in found:
+                continue
+            if scheme.type == "apiKey" and scheme.location == "header":
+                if scheme.parameter in by_name:
+                    found[scheme.name] = by_name[scheme.parameter]
+                continue
+            auth_scheme, _, value = by_name.get("authorization", "").partition(" ")
+            if not value or scheme.type in ("apiKey", "mutualTLS"):
+                continue
+            if auth_scheme.lower() != scheme.http_scheme:
+                continue
+            if scheme.http_scheme == "basic":
+                try:
+                    found[scheme.name] = base64.b64decode(value, validate=True).decode()
+                except (ValueError, UnicodeDecodeError):
+                    continue
+            else:
+                found[scheme.name] = value.strip()
+    return found
 
 
 def _credential_headers(cases: Cases) -> frozenset[str]:

@@ -20,7 +20,6 @@ import math
 import re
 from collections.abc import Callable
 from datetime import timezone
-from functools import partial
 from typing import Any
 
 import orjson
@@ -239,10 +238,15 @@ class Generator:
                 branches = [self.merge(rest, b) if isinstance(b := self.flatten(br), dict)
                             else b for br in node[key]]
                 usable = [b for b in branches if b is not False]
-                return st.one_of([st.deferred(partial(self.strategy, b, alphabet, depth + 1))
+                return st.one_of([self._later(b, alphabet, depth + 1)
                                   for b in usable]) if usable else st.nothing()
         types = [t for t in _types(node) if t in _ALL_TYPES]
         return st.one_of([self._typed(t, node, alphabet, depth) for t in types])
+
+    def _later(self, schema: Any, alphabet: st.SearchStrategy[str],
+               depth: int) -> st.SearchStrategy[Any]:
+        """A branch's strategy, built when first drawn (recursive schemas stay finite)."""
+        return st.deferred(lambda: self.strategy(schema, alphabet, depth))
 
     def _typed(self, kind: str, node: dict[str, Any], alphabet: st.SearchStrategy[str],
                depth: int) -> st.SearchStrategy[Any]:
