@@ -62,3 +62,14 @@ def test_core_imports_point_down_and_know_no_framework(module: str) -> None:
                 assert name[1:] not in FRAMEWORKS, f"{module} imports {name[1:]}"
         elif name:
             assert LAYERS[name] <= LAYERS[module], f"{module} imports {name} from a higher layer"
+
+
+TESTING = {"_generate", "_cases", "_fuzz", "_campaign", "testing"}
+
+
+@pytest.mark.parametrize("module", sorted(set(LAYERS) - TESTING), ids=str)
+def test_only_the_testing_layer_needs_hypothesis(module: str) -> None:
+    """Hypothesis is the [fuzz] extra: the guard, adapters and `check` run without it."""
+    imports = _imports(SRC / f"{module}.py")
+    assert "!hypothesis" not in imports
+    assert not imports & TESTING  # cli imports _campaign inside `fuzz` only

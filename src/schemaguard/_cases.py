@@ -58,7 +58,7 @@ class Rule:
 
     def __str__(self) -> str:
         where = self.location + (f" `{self.name}`" if self.name else "")
-        return f"{self.keyword} at {where}{self.pointer}"
+        return f"{self.keyword} at {where}" + (f" {self.pointer}" if self.pointer else "")
 
 
 @dataclass(frozen=True, slots=True)

@@ -343,7 +343,8 @@ def check(guard: Guard, case: Case, response: HttpResponse, *, elapsed: float | 
         else:
             violation = refusal.violations[0] if refusal.violations else None
             what = (f"{violation.keyword} at {violation.location}"
-                    + (f" `{violation.name}`" if violation.name else "") + violation.pointer
+                    + (f" `{violation.name}`" if violation.name else "")
+                    + (f" {violation.pointer}" if violation.pointer else "")
                     if violation else "an invalid request")
             fail("negative_data_rejection",
                  f"answered {status} to a request that breaks the spec ({what}; expected "
@@ -386,7 +387,7 @@ def _conformance(guard: Guard, case: Case, response: HttpResponse) -> list[Failu
                 text = f"header `{v.name}`: {v.message}"
             else:
                 name = "response_schema_conformance"
-                text = f"body{v.pointer}: {v.message}"
+                text = f"body {v.pointer or '/'}: {v.message}"
             by_check.setdefault(name, []).append(text)
         return [Failure(name, "; ".join(texts[:3]), case, response.status)
                 for name, texts in by_check.items()]
