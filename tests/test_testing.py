@@ -181,3 +181,22 @@ def test_curl_line_quotes_and_masks() -> None:
     assert "'X-API-Key: ***'" in line
     binary = sgt.Case(case.operation, sg.HttpRequest("PUT", "/raw", body=b"\x00\xff"))
     assert binary.curl().startswith("printf '\\x00\\xff' | curl")
+
+
+def test_webhook_payloads_are_generated_and_judged() -> None:
+    """DESIGN.md: schemaguard.testing can generate webhook payloads (OAS 3.1 `webhooks`)."""
+    hooks = sgt.webhooks(SPECS / "webhooks.yaml")
+    assert [(o.method, o.path_template) for o in hooks.operations] == [
+        ("POST", "/petCreated"), ("POST", "/petDeleted")]
+
+    @settings(max_examples=30)
+    @given(sgt.requests(hooks, "petCreatedWebhook"))
+    def check(request: sg.HttpRequest) -> None:
+        validated = hooks.check_request(request)
+        assert validated is not None
+        assert validated.body["type"] == "pet.created"
+        assert validated.headers["X-Webhook-Signature"].startswith("sha256=")
+
+    check()
+    with pytest.raises(ValueError, match="no webhooks"):
+        sgt.webhooks(SPECS / "buggy.yaml")

@@ -22,7 +22,7 @@ import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import unquote_to_bytes, urlsplit
+from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
@@ -301,6 +301,21 @@ def oracle(spec: str | os.PathLike[str] | Mapping[str, Any] | Spec, **options: A
     verifiers: dict[str, Any] = dict.fromkeys(schemes, _present)
     verifiers.update(options.pop("verifiers", {}))
     return Guard(loaded, verifiers=verifiers, **options)
+
+
+def webhooks(spec: str | os.PathLike[str] | Mapping[str, Any] | Spec,
+             **options: Any) -> Guard:
+    """An oracle whose operations are the spec's webhooks (OAS 3.1 `webhooks`), each at the
+    path ``/{name}``: requests to a webhook receiver, to generate or to judge."""
+    loaded = spec if isinstance(spec, Spec) else load_spec(spec)
+    hooks = loaded.content.get("webhooks")
+    if not isinstance(hooks, dict) or not hooks:
+        raise ValueError("the spec declares no webhooks")
+    content = {k: v for k, v in loaded.content.items() if k not in ("paths", "webhooks",
+                                                                    "servers")}
+    content["paths"] = {"/" + quote(name, safe=""): item for name, item in hooks.items()}
+    root = os.fspath(loaded.root_dir) if loaded.root_dir is not None else None
+    return oracle(load_spec(content, root=root, retrieve=loaded._retrieve), **options)
 
 
 def _present(credentials: Any) -> bool:

@@ -37,6 +37,7 @@ from ._fuzz import (
     check,
     fuzz_operation,
     oracle,
+    webhooks,
 )
 from ._guard import Guard
 from ._http import HttpRequest
@@ -61,6 +62,7 @@ __all__ = [
     "negative_requests",
     "oracle",
     "requests",
+    "webhooks",
 ]
 
 RULES = frozenset({"method", "security", "contentMediaType", "schema"})
