@@ -44,6 +44,7 @@ import jsonschema  # noqa: E402
 import jsonschema_rs  # noqa: E402
 import orjson  # noqa: E402
 import plain_schema  # noqa: E402
+import protect_bench  # noqa: E402
 import whole_apps  # noqa: E402
 import whole_requests  # noqa: E402
 import yaml  # noqa: E402
@@ -710,6 +711,13 @@ def main(argv: list[str] | None = None) -> int:
     print()
     check_result = check_bench.measure(repeats=1 if args.quick else 3)
     print("\n".join(check_bench.table(check_result)))
+    print()
+    protect_results = measure_row(protect_bench.calls(), None, repeats=repeats,
+                                  target_s=target_s)
+    protect_table, protect_targets = protect_bench.table(protect_results,
+                                                         len(protect_bench.page()))
+    print(protect_table)
+    print("\n".join(f"- {t}" for t in protect_targets))
     elapsed = time.perf_counter() - started
     print(f"\n(total run time {elapsed:.0f} s)")
     if args.json:

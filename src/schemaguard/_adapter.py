@@ -18,7 +18,7 @@ import orjson
 from ._guard import Guard
 from ._http import HttpResponse
 from ._operation import Operation
-from .errors import RequestError, ResponseValidationError
+from .errors import RequestError
 
 logger = logging.getLogger("schemaguard")
 
@@ -75,18 +75,36 @@ def log_rejection(error: RequestError) -> None:
 
 
 def check_response(guard: Guard, operation: Operation, status: int,
-                   headers: list[tuple[str, str]], body: bytes, *, head: bool = False) -> bool:
-    """Validate a buffered response; False when it must not be sent (enforce mode)."""
-    mode = guard.response_mode(operation)
-    try:
-        guard.check_response(operation, HttpResponse(status, headers, body), head=head)
-    except ResponseValidationError as exc:
+                   headers: list[tuple[str, str]], body: bytes, *, head: bool = False
+                   ) -> tuple[list[tuple[str, str]], bytes] | None:
+    """Validate and scan a buffered response: the headers and body to send (redacted when
+    scan_responses says so), or None when it must not be sent (enforce, block)."""
+    inspection = guard.inspect_response(operation, HttpResponse(status, headers, body),
+                                        head=head)
+    send = True
+    if inspection.violations:
         logger.warning("schemaguard: response of %s breaks the spec: %s", _name(operation),
-                       exc.detail, extra={"schemaguard": {
+                       "the response does not conform to the spec", extra={"schemaguard": {
                            "operation": _name(operation), "status": status,
-                           "violations": [v.to_dict() for v in exc.violations]}})
-        return mode != "enforce"
-    return True
+                           "violations": [v.to_dict() for v in
+                                          inspection.violations[:guard.max_errors]]}})
+        send = guard.response_mode(operation) != "enforce"
+    if inspection.findings:
+        findings = inspection.findings[:guard.max_errors]
+        logger.warning("schemaguard: response of %s exposes sensitive data (%s)",
+                       _name(operation), ", ".join(sorted({f.detector for f in findings})),
+                       extra={"schemaguard": {
+                           "operation": _name(operation), "status": status,
+                           "findings": [f.to_dict() for f in findings]}})
+        if guard.scan_responses == "block":
+            send = False
+    if not send:
+        return None
+    if inspection.body is not None:
+        body = inspection.body
+        headers = [(n, str(len(body)) if n.lower() == "content-length" else v)
+                   for n, v in headers]
+    return headers, body
 
 
 def bodiless(status: int) -> bool:

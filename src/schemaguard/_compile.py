@@ -78,6 +78,7 @@ class _Definition:
     origin: Key  # where the source schema is (uri, pointer); uri FRAGMENT for user schemas
     schema: Any = None
     refs: set[str] = field(default_factory=set)
+    open: bool = False  # a closed compiler's copy for allOf/anyOf/oneOf members
 
 
 class Compiler:
@@ -88,10 +89,15 @@ class Compiler:
         spec: Spec | None,
         dialect: Dialect,
         context: Context | None,
+        closed: bool = False,
     ) -> None:
         self.spec = spec
         self.dialect = dialect
         self.context = context
+        # Closed: every object schema with declared properties also refuses undeclared ones,
+        # and sensitive properties (format: password, x-sensitive: true) may not appear;
+        # what response scanning runs to find excessive data exposure in one engine pass.
+        self.closed = closed
         self.oas = dialect in ("oas30", "oas31")
         self.draft = 4 if dialect in ("draft4", "oas30") else 2020
         self.container = "definitions" if self.draft == 4 else "$defs"
@@ -100,6 +106,7 @@ class Compiler:
         self.selectors: dict[str, Selector] = {}
         self._defs: dict[str, _Definition] = {}
         self._ids: dict[Key, str] = {}
+        self._open_ids: dict[Key, str] = {}  # closed compilers: composition members, left open
         self._pending: list[tuple[str, Any]] = []
         self._lock = threading.Lock()
         self._fragments = 0
@@ -173,13 +180,14 @@ class Compiler:
     def _engine_draft(self) -> int:
         return jsonschema_rs.Draft4 if self.draft == 4 else jsonschema_rs.Draft202012
 
-    def _define(self, origin: Key, schema: Any, *, memo: bool) -> str:
-        if memo and origin in self._ids:
-            return self._ids[origin]
+    def _define(self, origin: Key, schema: Any, *, memo: bool, open_: bool = False) -> str:
+        ids = self._open_ids if open_ else self._ids
+        if memo and origin in ids:
+            return ids[origin]
         def_id = str(len(self._defs))
-        self._defs[def_id] = _Definition(origin)
+        self._defs[def_id] = _Definition(origin, open=open_)
         if memo:
-            self._ids[origin] = def_id
+            ids[origin] = def_id
         self._pending.append((def_id, schema))
         return def_id
 
@@ -188,7 +196,8 @@ class Compiler:
             def_id, schema = self._pending.pop()
             definition = self._defs[def_id]
             uri, pointer = definition.origin
-            definition.schema = self._schema(schema, uri, pointer, def_id, "", definition.refs)
+            definition.schema = self._schema(schema, uri, pointer, def_id, "", definition.refs,
+                                             open_=definition.open)
 
     def _reachable(self, root: str) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -202,7 +211,8 @@ class Compiler:
             stack.extend(definition.refs)
         return out
 
-    def _resolve(self, ref: Any, uri: str, pointer: str, refs: set[str]) -> str:
+    def _resolve(self, ref: Any, uri: str, pointer: str, refs: set[str],
+                 open_: bool = False) -> str:
         """Define the target of ``ref`` and return its id."""
         base = self.spec.uri if uri == FRAGMENT and self.spec is not None else uri
         if self.spec is None:
@@ -215,16 +225,20 @@ class Compiler:
             # Point into the schema the caller gave, not at the fragment's internal slot.
             local = join_pointer("", *split_pointer(pointer)[1:])
             raise SpecError(exc.message, pointer=local) from None
-        def_id = self._define((target_uri, target_pointer), target, memo=True)
+        def_id = self._define((target_uri, target_pointer), target, memo=True,
+                              open_=open_ and self.closed)
         refs.add(def_id)
         return def_id
 
     # -- the rewrite -----------------------------------------------------------------------
 
     def _schema(
-        self, node: Any, uri: str, pointer: str, def_id: str, path: str, refs: set[str]
+        self, node: Any, uri: str, pointer: str, def_id: str, path: str, refs: set[str],
+        open_: bool = False,
     ) -> Any:
-        """The normalized form of ``node`` (at ``path`` inside definition ``def_id``)."""
+        """The normalized form of ``node`` (at ``path`` inside definition ``def_id``);
+        ``open_`` for a member of allOf/anyOf/oneOf, which a closed compiler leaves open
+        (the composition's owner is closed over the names of all its members)."""
         if isinstance(node, bool):
             # Draft 4 has boolean schemas only as additionalProperties/additionalItems.
             if self.draft != 4 or path.endswith(("/additionalProperties", "/additionalItems")):
@@ -237,7 +251,7 @@ class Compiler:
         out: dict[str, Any] = {}
         if "$ref" in node:
             out["$ref"] = self.ref(self._resolve(node["$ref"], uri, join_pointer(pointer, "$ref"),
-                                                 refs))
+                                                 refs, open_))
             if self.dialect == "oas30":
                 return out  # OAS 3.0.3 §4.7.25: siblings of $ref are ignored
         for key, value in node.items():
@@ -263,6 +277,8 @@ class Compiler:
             self._hide_properties(node, out, uri, pointer, def_id, path)
         if isinstance(node.get("discriminator"), dict):
             self._discriminate(node, out, uri, pointer, def_id, path, refs)
+        if self.closed and not open_:
+            self._close(node, out, uri, pointer)
         return out
 
     def _keyword(
@@ -280,8 +296,10 @@ class Compiler:
                 for new, (k, v) in zip(names, value.items(), strict=False)
             }
         if (key in SCHEMA_LIST or key == "items") and isinstance(value, list):
+            member = key in ("allOf", "anyOf", "oneOf")
             members = [
-                self._schema(v, uri, join_pointer(at, i), def_id, join_pointer(sub, i), refs)
+                self._schema(v, uri, join_pointer(at, i), def_id, join_pointer(sub, i), refs,
+                             open_=member)
                 for i, v in enumerate(value)
             ]
             if key in ("allOf", "anyOf"):
@@ -353,28 +371,83 @@ class Compiler:
         path: str,
     ) -> None:
         flag = "readOnly" if self.context == "request" else "writeOnly"
-        hidden = [name for name, sub in node["properties"].items()
-                  if self._flagged(sub, uri, join_pointer(pointer, "properties", name), flag)]
+        hidden: dict[str, str] = {}
+        for name, sub in node["properties"].items():
+            at_sub = join_pointer(pointer, "properties", name)
+            if self._flagged(sub, uri, at_sub, flag):
+                hidden[name] = flag
+            elif self.closed and (self._flagged(sub, uri, at_sub, "x-sensitive")
+                                  or self._flagged(sub, uri, at_sub, "format", "password")):
+                hidden[name] = "sensitive"
         if not hidden:
             return
         where = "a request" if self.context == "request" else "a response"
         properties = dict(out["properties"])
-        for name in hidden:
+        for name, why in hidden.items():
             properties[name] = {"not": {}} if self.draft == 4 else False
             at = join_pointer(path, "properties", name)
-            note = Note(flag, f"{flag} property must not appear in {where}",
-                        join_pointer(pointer, "properties", name, flag))
+            keyword = "sensitive" if why == "sensitive" else flag
+            note = Note(keyword, f"{'sensitive' if why == 'sensitive' else flag} property must "
+                                 f"not appear in {where}",
+                        join_pointer(pointer, "properties", name, flag) if why != "sensitive"
+                        else join_pointer(pointer, "properties", name))
             self.notes[self._location(def_id, at)] = note
             self.notes[self._location(def_id, join_pointer(at, "not"))] = note
         out["properties"] = properties
         if isinstance(out.get("required"), list):
             out["required"] = [r for r in out["required"] if r not in hidden]
 
-    def _flagged(self, schema: Any, uri: str, pointer: str, flag: str) -> bool:
+    def _close(self, node: dict[str, Any], out: dict[str, Any], uri: str, pointer: str) -> None:
+        """Refuse properties ``node`` does not declare (itself or through its members)."""
+        if any(k in node for k in ("additionalProperties", "patternProperties",
+                                   "unevaluatedProperties")):
+            return
+        if "properties" not in node and not any(k in node for k in ("allOf", "anyOf",
+                                                                       "oneOf")):
+            return
+        names = self._declared(node, uri, pointer, 0)
+        if names is None or (not names and "properties" not in node):
+            return
+        properties: dict[str, Any] = {name: ({} if self.draft == 4 else True)
+                                      for name in sorted(names)}
+        properties.update(out.get("properties") or {})
+        out["properties"] = properties
+        out["additionalProperties"] = False
+
+    def _declared(self, node: Any, uri: str, pointer: str, depth: int) -> set[str] | None:
+        """The property names ``node`` declares with its members; None when it is open."""
+        if not isinstance(node, dict) or depth > 16 or self.spec is None:
+            return set() if isinstance(node, dict) or node is True else None
+        if any(k in node for k in ("additionalProperties", "patternProperties",
+                                   "unevaluatedProperties")):
+            return None
+        names = set(node.get("properties") or {}) if isinstance(node.get("properties"),
+                                                                 dict) else set()
+        if isinstance(node.get("$ref"), str):
+            base = self.spec.uri if uri == FRAGMENT else uri
+            t_uri, t_pointer, target = self.spec.resolve(node["$ref"], base,
+                                                         join_pointer(pointer, "$ref"))
+            found = self._declared(target, t_uri, t_pointer, depth + 1)
+            if found is None:
+                return None
+            if self.dialect == "oas30":
+                return found
+            names |= found
+        for key in ("allOf", "anyOf", "oneOf"):
+            for i, member in enumerate(node.get(key) or []):
+                found = self._declared(member, uri, join_pointer(pointer, key, i), depth + 1)
+                if found is None:
+                    return None
+                names |= found
+        return names
+
+    def _flagged(self, schema: Any, uri: str, pointer: str, flag: str,
+                 value: Any = True) -> bool:
         for _ in range(16):  # follow a short $ref chain; the walker refused cycles
             if not isinstance(schema, dict):
                 return False
-            if schema.get(flag) is True:
+            found = schema.get(flag)
+            if found is True if value is True else found == value:
                 return True
             if "$ref" not in schema or self.spec is None:
                 return False
@@ -399,12 +472,12 @@ class Compiler:
         targets: dict[str, list[str]] = {}  # target def id -> values naming it
         for value, target in node["discriminator"].get("mapping", {}).items():
             def_id_t = self._resolve(mapping_ref(self.spec, target), base,
-                                     join_pointer(at, value), refs)
+                                     join_pointer(at, value), refs, True)
             targets.setdefault(def_id_t, []).append(value)
         explicit = set(targets)
         for i, branch in enumerate(branches):
             target_id = self._resolve(branch["$ref"], uri,
-                                      join_pointer(pointer, keyword, i, "$ref"), refs)
+                                      join_pointer(pointer, keyword, i, "$ref"), refs, True)
             tokens = split_pointer(self._defs[target_id].origin[1])
             if target_id not in explicit and len(tokens) == 3 and tokens[:2] == [
                 "components", "schemas"
@@ -436,17 +509,18 @@ def _unresolvable(ref: Any, pointer: str) -> Exception:
     return SpecError(f"cannot resolve `{ref}` without a spec (pass `spec=`)", pointer=local)
 
 
-def compiler_for(spec: Spec | None, dialect: Dialect, context: Context | None) -> Compiler:
+def compiler_for(spec: Spec | None, dialect: Dialect, context: Context | None,
+                 closed: bool = False) -> Compiler:
     """The shared compiler of ``spec`` for (dialect, context), or a fresh one without a spec."""
     if spec is None:
-        return Compiler(None, dialect, context)
-    key = (dialect, context)
+        return Compiler(None, dialect, context, closed)
+    key: tuple[Any, ...] = (dialect, context, "closed") if closed else (dialect, context)
     compiler = spec.compilers.get(key)
     if compiler is None:
         with spec.lock:
             compiler = spec.compilers.get(key)
             if compiler is None:
-                compiler = Compiler(spec, dialect, context)
+                compiler = Compiler(spec, dialect, context, closed)
                 spec.compilers[key] = compiler
     result: Compiler = compiler
     return result

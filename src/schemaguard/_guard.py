@@ -35,8 +35,9 @@ from ._operation import (
     build_parameters,
     build_security,
 )
-from ._response import ResponsePlan
+from ._response import Inspection, ResponsePlan
 from ._router import Router, base_paths
+from ._scan import DETECTORS, SCAN_MODES, Detector, Scanner
 from ._security import (
     AuthResult,
     RequestContext,
@@ -160,6 +161,8 @@ class Guard:
         formats: Mapping[str, Callable[[str], bool]] | None = None,
         trusted_proxy_cert_header: str | None = None,
         on_violation: Callable[[RequestError, Operation | None], None] | None = None,
+        scan_responses: str = "off",
+        detectors: Iterable[Detector] | None = None,
         eager: bool = False,
     ) -> None:
         self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
@@ -185,6 +188,9 @@ class Guard:
         self.trusted_proxy_cert_header = (trusted_proxy_cert_header.lower()
                                           if trusted_proxy_cert_header else None)
         self.on_violation = on_violation
+        self.scan_responses = _choice("scan_responses", scan_responses, SCAN_MODES)
+        self.scanner = (Scanner(DETECTORS if detectors is None else tuple(detectors))
+                        if self.scan_responses != "off" else None)
         self.decode_json = json_decoder(self.max_json_depth, bool(reject_duplicate_keys))
         self.bodies = BodyPolicy(self.content_encodings, self.decode_json, self.invalid_status,
                                  self.allow_unexpected_body)
@@ -309,6 +315,23 @@ class Guard:
     def response_mode(self, operation: Operation) -> str:
         """validate_responses for ``operation`` ("off", "report" or "enforce")."""
         return self._plans[operation].settings.validate_responses
+
+    def inspects_responses(self, operation: Operation) -> bool:
+        """Whether responses of ``operation`` are validated or scanned (so buffered)."""
+        return self.scanner is not None or self.response_mode(operation) != "off"
+
+    def inspect_response(self, operation: Operation, response: HttpResponse, *,
+                         head: bool = False) -> Inspection:
+        """Validate (per validate_responses) and scan (per scan_responses) a response with
+        one parse of its body: violations, sensitive-data findings, and the redacted body
+        when scan_responses is "redact" and something was found."""
+        responses = self._responses.get(operation)
+        if responses is None:
+            raise ValueError(f"{operation!r} is not an operation of this guard")
+        return responses.inspect(response, self._plans[operation].settings.max_errors,
+                                 head=head, validate=self.response_mode(operation) != "off",
+                                 scanner=self.scanner,
+                                 redact=self.scan_responses == "redact")
 
     def check_response(self, operation: Operation, response: HttpResponse, *,
                        head: bool = False) -> None:

@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._body import BodyError, MediaEntry, select
-from ._http import HeaderMap, HttpResponse, parse_media_type
+from ._http import HeaderMap, HttpResponse, MediaType, parse_media_type
 from ._params import Parameter, StyleError
+from ._scan import (
+    Finding,
+    Scanner,
+    path_of,
+    redact_text,
+    redacted_document,
+    secrets_in,
+    serialize,
+)
 from ._schema import SchemaValidator, compile_at
 from ._shape import Shape, shape_of
 from ._source import join_pointer
@@ -22,6 +31,24 @@ from ._spec import Spec
 from .errors import ResponseValidationError, Violation
 
 Formats = dict[str, Callable[[str], bool]]
+_NOTHING: Any = object()
+# Closed-validator keywords and the finding each one is.
+_EXPOSURE = {"additionalProperties": "undeclared_property", "writeOnly": "write_only_property",
+             "sensitive": "sensitive_property"}
+
+
+@dataclass(slots=True)
+class Inspection:
+    """What inspecting a response found: violations (validation), findings (scanning), and
+    the body to send instead when redaction changed it."""
+
+    violations: list[Violation] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    body: bytes | None = None
+
+
+def _text(body: bytes, media_type: MediaType) -> str:
+    return body.decode(media_type.parameter("charset") or "utf-8", "replace")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +75,7 @@ class ResponsePlan:
         self.formats = formats
         self.decode_json = decode_json
         self._declared: dict[str, _Declared] = {}
-        self._validators: dict[tuple[str, str], SchemaValidator] = {}
+        self._validators: dict[tuple[str, str, bool], SchemaValidator] = {}
         self._lock = threading.Lock()
         for code, raw in (responses or {}).items():
             at = join_pointer(pointer, code)
@@ -92,15 +119,15 @@ class ResponsePlan:
                                                                                    "$ref"))
         return uri, pointer, node
 
-    def _validator(self, uri: str, schema_pointer: str) -> SchemaValidator:
-        key = (uri, schema_pointer)
+    def _validator(self, uri: str, schema_pointer: str, closed: bool = False) -> SchemaValidator:
+        key = (uri, schema_pointer, closed)
         found = self._validators.get(key)
         if found is None:
             with self._lock:
                 found = self._validators.get(key)
                 if found is None:
                     found = compile_at(self.spec, schema_pointer, context="response",
-                                       formats=self.formats, uri=uri)
+                                       formats=self.formats, uri=uri, closed=closed)
                     self._validators[key] = found
         return found
 
@@ -115,12 +142,103 @@ class ResponsePlan:
 
     def check(self, response: HttpResponse, max_errors: int, *, head: bool = False) -> None:
         """Raise ResponseValidationError when ``response`` breaks the operation's spec."""
-        status = str(response.status)
-        declared = (self._declared.get(status) or self._declared.get(status[0] + "XX")
-                    or self._declared.get("DEFAULT"))
+        declared = self._status(response.status)
         if declared is None:
             raise ResponseValidationError("the response status is not declared", (
                 Violation("response", None, "", "status", "status code not declared", ""),))
+        violations = self._headers(declared, response)
+        if not head:
+            violations += self._body(declared, HeaderMap(response.headers), response.body,
+                                     max_errors)
+        if violations:
+            raise ResponseValidationError("the response does not conform to the spec",
+                                          violations[:max_errors])
+
+    def inspect(self, response: HttpResponse, max_errors: int, *, head: bool, validate: bool,
+                scanner: Scanner | None, redact: bool) -> Inspection:
+        """Validation (when ``validate``) and sensitive-data scanning (with ``scanner``) of a
+        response, parsing its body once. The closed validator runs first: when it accepts
+        the body, the body also conforms, and nothing undeclared or sensitive is exposed."""
+        result = Inspection()
+        declared = self._status(response.status)
+        if declared is None and validate:
+            result.violations.append(
+                Violation("response", None, "", "status", "status code not declared", ""))
+        if declared is not None and validate:
+            result.violations += self._headers(declared, response)
+        body = response.body
+        if head or not body:
+            return result
+        headers = HeaderMap(response.headers)
+        values = headers.get_all("content-type")
+        media_type = parse_media_type(values[0]) if len(values) == 1 else None
+        entry = None
+        if declared is not None and media_type is not None:
+            entry = select(list(declared.entries), media_type)
+        if declared is not None and validate and (entry is None or media_type is None):
+            result.violations += self._body(declared, headers, body, max_errors)
+            validate = False  # the media type is wrong: nothing more to validate
+        textual = media_type is not None and (media_type.is_json or media_type.type == "text")
+        if media_type is None or not textual:
+            if validate and declared is not None:
+                result.violations += self._body(declared, headers, body, max_errors)
+            return result
+        value: Any = _NOTHING
+        if media_type.is_json:
+            try:
+                value = self.decode_json(body)
+            except BodyError as exc:
+                if validate:
+                    result.violations.append(Violation("response", None, "", exc.keyword,
+                                                       exc.message, ""))
+                return result
+        schema = entry.schema_pointer if entry is not None else None
+        closed_ok = False
+        if scanner is not None and schema is not None and value is not _NOTHING and \
+                declared is not None:
+            closed = self._validator(declared.uri, schema, closed=True)
+            closed_ok = closed.is_valid(value)
+            if not closed_ok:
+                for violation in closed.iter_violations(value, location="response"):
+                    kind = _EXPOSURE.get(violation.keyword)
+                    if kind is not None:
+                        result.findings.append(Finding(violation.pointer, kind))
+        if validate and not closed_ok and declared is not None:
+            result.violations += self._body(declared, headers, body, max_errors, value=value)
+        if scanner is None:
+            return result
+        secret_paths: list[Any] = []
+        texts = scanner.found(body)
+        if texts:
+            if value is _NOTHING:  # a text body: the body itself is the place
+                text = _text(body, media_type)
+                result.findings += [Finding("", d.name) for d, _, _ in scanner.in_text(text)]
+                if redact and result.findings:
+                    result.body = redact_text(scanner, text).encode("utf-8")
+                return result
+            for pointer, detector, path in secrets_in(scanner, value, texts):
+                result.findings.append(Finding(pointer, detector.name))
+                secret_paths.append(path)
+        if redact and result.findings and value is not _NOTHING:
+            removed, masked = [], []
+            for finding in result.findings:
+                path = path_of(value, finding.pointer)
+                if path is None:
+                    continue
+                if finding.detector == "undeclared_property":
+                    removed.append(path)
+                elif finding.detector in ("sensitive_property", "write_only_property"):
+                    masked.append(path)
+            result.body = serialize(redacted_document(scanner, value, secret_paths, removed,
+                                                      masked))
+        return result
+
+    def _status(self, code: int) -> _Declared | None:
+        status = str(code)
+        return (self._declared.get(status) or self._declared.get(status[0] + "XX")
+                or self._declared.get("DEFAULT"))
+
+    def _headers(self, declared: _Declared, response: HttpResponse) -> list[Violation]:
         violations: list[Violation] = []
         headers = HeaderMap(response.headers)
         for header in declared.headers:
@@ -143,14 +261,10 @@ class ResponsePlan:
             for violation in validator.iter_violations(value, location="response",
                                                        name=parameter.name):
                 violations.append(violation)
-        if not head:
-            violations += self._body(declared, headers, response.body, max_errors)
-        if violations:
-            raise ResponseValidationError("the response does not conform to the spec",
-                                          violations[:max_errors])
+        return violations
 
     def _body(self, declared: _Declared, headers: HeaderMap, body: bytes,
-              max_errors: int) -> list[Violation]:
+              max_errors: int, value: Any = None) -> list[Violation]:
         if not declared.entries:
             if body:
                 return [Violation("response", None, "", "unexpected",
@@ -167,9 +281,11 @@ class ResponsePlan:
         if entry.schema_pointer is None:
             return []
         validator = self._validator(declared.uri, entry.schema_pointer)
-        if media_type.is_json:
+        if media_type.is_json and value is not None and value is not _NOTHING:
+            pass  # parsed already (inspect)
+        elif media_type.is_json:
             try:
-                value: Any = self.decode_json(body)
+                value = self.decode_json(body)
             except BodyError as exc:
                 return [Violation("response", None, "", exc.keyword, exc.message, "")]
         elif media_type.type == "text":

@@ -208,13 +208,15 @@ def compile_at(
     context: Context | None,
     formats: dict[str, Callable[[str], bool]] | None = None,
     uri: str | None = None,
+    closed: bool = False,
 ) -> SchemaValidator:
-    """Compile the schema found at ``pointer`` of the spec (errors point at its real place)."""
+    """Compile the schema found at ``pointer`` of the spec (errors point at its real place);
+    ``closed`` refuses undeclared and sensitive properties too (response scanning)."""
     uri = uri or spec.uri
     node: Any = spec.document(uri).content
     for token in split_pointer(pointer):
         node = node[int(token)] if isinstance(node, list) else node[token]
-    compiler = compiler_for(spec, spec.schema_dialect, context)
+    compiler = compiler_for(spec, spec.schema_dialect, context, closed)
     validator, _ = compiler.build(node, formats, origin=(uri, pointer))
     return SchemaValidator(compiler, validator)
 

@@ -52,7 +52,7 @@ class Spec:
         self._retrieve = retrieve
         self._documents: dict[str, Document] = {root.uri: root}
         self.lock = threading.RLock()
-        self.compilers: dict[tuple[str, str | None], Any] = {}
+        self.compilers: dict[tuple[Any, ...], Any] = {}
         self.index: Any = None  # the _walk.SpecIndex, set by load_spec
         content = root.content
         if not isinstance(content, dict):

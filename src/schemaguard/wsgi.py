@@ -83,7 +83,7 @@ class GuardMiddleware:
         elif chunks:  # report mode let a body through that was only partly read
             environ["wsgi.input"] = _Replay(b"".join(chunks), environ["wsgi.input"])
         environ["schemaguard"] = validated
-        if validated is None or self.guard.response_mode(validated.operation) == "off":
+        if validated is None or not self.guard.inspects_responses(validated.operation):
             return self.app(environ, start_response)
         return self._validated(environ, start_response, validated)
 
@@ -121,9 +121,10 @@ class GuardMiddleware:
                                      headers, body, head=head)
         except Exception as exc:
             return _answer(start_response, *internal_error(exc, "response validation"))
-        if not allowed:
+        if allowed is None:
             return _answer(start_response, *internal_error(
                 RuntimeError("response breaks the spec"), "response validation"))
+        headers, body = allowed
         start_response(status, headers, exc_info)
         return [body]
 
