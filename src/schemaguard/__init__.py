@@ -6,6 +6,7 @@ The front door: everything a user needs is importable from here.
 from ._guard import Guard, ValidatedRequest
 from ._http import HttpRequest, HttpResponse
 from ._operation import Operation
+from ._scan import Detector, Finding, default_detectors
 from ._schema import SchemaValidator, compile_schema
 from ._security import Credentials
 from ._spec import Spec, load_spec
@@ -30,6 +31,8 @@ from .errors import (
 
 __all__ = [
     "Credentials",
+    "Detector",
+    "Finding",
     "Forbidden",
     "Guard",
     "HttpRequest",
@@ -54,5 +57,6 @@ __all__ = [
     "Violation",
     "__version__",
     "compile_schema",
+    "default_detectors",
     "load_spec",
 ]

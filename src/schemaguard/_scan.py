@@ -90,6 +90,11 @@ DETECTORS: tuple[Detector, ...] = (
 )
 
 
+def default_detectors() -> tuple[Detector, ...]:
+    """The built-in detectors (extend them: ``[*default_detectors(), Detector(...)]``)."""
+    return DETECTORS
+
+
 class Scanner:
     """Every detector in one RE2 automaton: one pass over a body finds every candidate."""
 
