@@ -5,6 +5,7 @@ The front door: everything a user needs is importable from here.
 
 from ._guard import Guard, ValidatedRequest
 from ._http import HttpRequest, HttpResponse
+from ._limits import RateLimit
 from ._operation import Operation
 from ._scan import Detector, Finding, default_detectors
 from ._schema import SchemaValidator, compile_schema
@@ -42,6 +43,7 @@ __all__ = [
     "NotFound",
     "Operation",
     "PayloadTooLarge",
+    "RateLimit",
     "RequestError",
     "RequestTimeout",
     "RequestValidationError",

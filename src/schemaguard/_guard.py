@@ -26,6 +26,8 @@ from ._http import (
     parse_cookies,
     parse_query,
 )
+from ._limits import Limiter, RateLimit
+from ._limits import from_extension as _extension_limit
 from ._operation import (
     Found,
     Operation,
@@ -47,7 +49,7 @@ from ._security import (
     certificate_from_header,
     compile_scheme,
 )
-from ._source import join_pointer
+from ._source import join_pointer, split_pointer
 from ._spec import Spec, load_spec
 from ._walk import METHODS
 from .errors import (
@@ -163,6 +165,8 @@ class Guard:
         on_violation: Callable[[RequestError, Operation | None], None] | None = None,
         scan_responses: str = "off",
         detectors: Iterable[Detector] | None = None,
+        rate_limits: Iterable[RateLimit] = (),
+        rate_limit_storage: Any = "memory://",
         eager: bool = False,
     ) -> None:
         self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
@@ -200,6 +204,7 @@ class Guard:
         self._plans: dict[Operation, OperationPlan] = {}
         self._responses: dict[Operation, ResponsePlan] = {}
         self._build()
+        self.limiter = self._limiter(list(rate_limits), rate_limit_storage)
         unused = set(self._overrides) - self._matched_overrides
         if unused:
             raise ValueError(f"operations: no operation `{sorted(unused)[0]}` in the spec")
@@ -256,6 +261,45 @@ class Guard:
                                  "pass verifiers={...} (fail closed)")
             if not callable(self.verifiers[name]):
                 raise ValueError(f"the verifier for `{name}` is not callable")
+
+    def _limiter(self, limits: list[RateLimit], storage: Any) -> Limiter | None:
+        """Rate limits from the option and from `x-rate-limit` (root and operations)."""
+        content = self.spec.content
+        root = content.get("x-rate-limit")
+        for raw in (root if isinstance(root, list) else [root] if root is not None else []):
+            limits.append(_extension_limit(raw))
+        extensions: dict[Operation, list[Any]] = {}
+        api_keys: dict[Operation, list[Scheme]] = {}
+        for operation, plan in self._plans.items():
+            raw = _operation_node(self.spec, operation).get("x-rate-limit")
+            if raw is not None:
+                extensions[operation] = raw if isinstance(raw, list) else [raw]
+            api_keys[operation] = list(dict.fromkeys(
+                scheme for requirement in plan.security.requirements
+                for scheme, _ in requirement if scheme.type == "apiKey"))
+        if not limits and not extensions:
+            return None
+        return Limiter(limits, storage, self.operations, extensions, api_keys)
+
+    def _limit(self, plan: OperationPlan, context: RequestContext,
+               auth: AuthResult | None) -> None:
+        """Count the request against the operation's rate limits (429 when exhausted):
+        before authentication (auth None) the client, API key and global limits, after it
+        the principal ones."""
+        limiter = self.limiter
+        if limiter is None:
+            return
+        rules = (limiter.before if auth is None else limiter.after).get(plan.operation)
+        if rules:
+            limiter.check(rules, plan.operation, context,
+                          auth.principal if auth is not None else None)
+
+    async def _limit_async(self, plan: OperationPlan, context: RequestContext,
+                           auth: AuthResult | None) -> None:
+        if self.limiter is None or self.limiter.memory:
+            self._limit(plan, context, auth)
+        else:  # a network storage (Redis): keep the event loop free
+            await asyncio.to_thread(self._limit, plan, context, auth)
 
     def _schemes(self) -> dict[str, Scheme]:
         spec = self.spec
@@ -371,7 +415,11 @@ class Guard:
                 return None
             plan, route_params = routed
             context = self._prepare(plan, request)
+            if self.limiter is not None:
+                self._limit(plan, context, None)
             auth = _ANONYMOUS if plan.security.open else self._authenticate(plan, context)
+            if self.limiter is not None:
+                self._limit(plan, context, auth)
             head = self._head(plan, context, route_params, read_body is not None)
             body = request.body
             if read_body is not None:
@@ -392,10 +440,14 @@ class Guard:
                 return None
             plan, route_params = routed
             context = self._prepare(plan, request)
+            if self.limiter is not None:
+                await self._limit_async(plan, context, None)
             if plan.security.open:
                 auth = _ANONYMOUS
             else:
                 auth = await self._authenticate_async(plan, context)
+            if self.limiter is not None:
+                await self._limit_async(plan, context, auth)
             head = self._head(plan, context, route_params, read_body is not None)
             body = request.body
             if read_body is not None:
@@ -615,6 +667,13 @@ class Guard:
 
 
 _ANONYMOUS = AuthResult(None, {})
+
+
+def _operation_node(spec: Spec, operation: Operation) -> dict[str, Any]:
+    node: Any = spec.content
+    for token in split_pointer(operation.pointer):
+        node = node.get(token) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else {}
 
 
 class _Head:

@@ -21,7 +21,8 @@ class HttpRequest:
 
     ``path`` is the raw, percent-encoded path including any server base path; ``query`` the
     raw query string; ``headers`` (name, value) pairs with repeats kept; ``client_cert`` the DER
-    bytes of a TLS client certificate the server verified.
+    bytes of a TLS client certificate the server verified; ``client`` the peer address the
+    server saw (rate limits per client).
     """
 
     method: str
@@ -30,6 +31,7 @@ class HttpRequest:
     headers: Headers = ()
     body: bytes = b""
     client_cert: bytes | None = None
+    client: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

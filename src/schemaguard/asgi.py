@@ -221,8 +221,9 @@ def _request(scope: Scope) -> HttpRequest:
     headers = [(k.decode("latin-1").lower(), v.decode("latin-1"))
                for k, v in scope.get("headers", [])]
     query = scope.get("query_string", b"").decode("latin-1")
+    client = scope.get("client")
     return HttpRequest(scope.get("method", "GET"), path or "/", query, headers, b"",
-                       _client_cert(scope))
+                       _client_cert(scope), str(client[0]) if client else None)
 
 
 def _client_cert(scope: Scope) -> bytes | None:

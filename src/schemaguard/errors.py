@@ -32,7 +32,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Location = Literal["path", "query", "header", "cookie", "body", "security", "route", "response"]
+Location = Literal["path", "query", "header", "cookie", "body", "security", "route", "response",
+                   "rate"]
 
 
 @dataclass(frozen=True, slots=True)

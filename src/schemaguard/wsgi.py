@@ -163,7 +163,8 @@ def _request(environ: Environ) -> HttpRequest:
     if environ.get("CONTENT_LENGTH"):
         headers.append(("content-length", environ["CONTENT_LENGTH"]))
     return HttpRequest(environ.get("REQUEST_METHOD", "GET"), path or "/",
-                       environ.get("QUERY_STRING", ""), headers, b"", _client_cert(environ))
+                       environ.get("QUERY_STRING", ""), headers, b"", _client_cert(environ),
+                       environ.get("REMOTE_ADDR") or None)
 
 
 _HEADER_NAMES: dict[str, str] = {}  # HTTP_X_API_KEY -> x-api-key (bounded)
