@@ -3,6 +3,7 @@
 The front door: everything a user needs is importable from here.
 """
 
+from ._drift import DriftRecorder
 from ._guard import Guard, ValidatedRequest
 from ._http import HttpRequest, HttpResponse
 from ._limits import RateLimit
@@ -33,6 +34,7 @@ from .errors import (
 __all__ = [
     "Credentials",
     "Detector",
+    "DriftRecorder",
     "Finding",
     "Forbidden",
     "Guard",

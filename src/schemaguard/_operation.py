@@ -111,6 +111,7 @@ class OperationPlan:
         self.needs_cookies = any(p.location == "cookie" for p in self.parameters) or any(
             s.location == "cookie" for req in security.requirements for s, _ in req)
         self._validators: Validators | None = None
+        self._closed: dict[str, SchemaValidator] = {}
         self._lock = threading.Lock()
         # Content-Type header value -> the declared entry it selects (accepted values only).
         self.media_types: dict[str, tuple[MediaEntry | None, MediaType | None]] = {}
@@ -188,6 +189,17 @@ class OperationPlan:
                                    violation.message, violation.schema_pointer))
             if len(found) >= limit:
                 break
+        return found
+
+    def closed_validator(self, entry: MediaEntry) -> SchemaValidator:
+        """The body schema of ``entry`` closed over its declared properties (drift)."""
+        found = self._closed.get(entry.key)
+        if found is None and entry.schema_pointer is not None:
+            found = compile_at(self.spec, entry.schema_pointer, context="request",
+                               formats=self.formats, uri=self.uri, closed=True)
+            self._closed[entry.key] = found
+        if found is None:  # pragma: no cover - callers pass entries with a schema
+            raise ValueError(f"{entry.key} has no schema")
         return found
 
     def _compile(self) -> Validators:

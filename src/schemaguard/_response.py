@@ -154,8 +154,20 @@ class ResponsePlan:
             raise ResponseValidationError("the response does not conform to the spec",
                                           violations[:max_errors])
 
+    def declares(self, response: HttpResponse) -> tuple[bool, bool]:
+        """Whether the status is declared, and whether its media type is (drift)."""
+        declared = self._status(response.status)
+        if declared is None:
+            return False, False
+        values = HeaderMap(response.headers).get_all("content-type")
+        if not values or not response.body:  # no body: no media type to declare
+            return True, True
+        media_type = parse_media_type(values[0]) if len(values) == 1 else None
+        return True, media_type is not None and select(list(declared.entries),
+                                                        media_type) is not None
+
     def inspect(self, response: HttpResponse, max_errors: int, *, head: bool, validate: bool,
-                scanner: Scanner | None, redact: bool) -> Inspection:
+                scanner: Scanner | None, redact: bool, closed: bool = False) -> Inspection:
         """Validation (when ``validate``) and sensitive-data scanning (with ``scanner``) of a
         response, parsing its body once. The closed validator runs first: when it accepts
         the body, the body also conforms, and nothing undeclared or sensitive is exposed."""
@@ -194,12 +206,12 @@ class ResponsePlan:
                 return result
         schema = entry.schema_pointer if entry is not None else None
         closed_ok = False
-        if scanner is not None and schema is not None and value is not _NOTHING and \
-                declared is not None:
-            closed = self._validator(declared.uri, schema, closed=True)
-            closed_ok = closed.is_valid(value)
+        if (scanner is not None or closed) and schema is not None and value is not _NOTHING \
+                and declared is not None:
+            strict = self._validator(declared.uri, schema, closed=True)
+            closed_ok = strict.is_valid(value)
             if not closed_ok:
-                for violation in closed.iter_violations(value, location="response"):
+                for violation in strict.iter_violations(value, location="response"):
                     kind = _EXPOSURE.get(violation.keyword)
                     if kind is not None:
                         result.findings.append(Finding(violation.pointer, kind))
