@@ -717,6 +717,10 @@ def main(argv: list[str] | None = None) -> int:
     protect_table, protect_targets = protect_bench.table(protect_results,
                                                          len(protect_bench.page()))
     print(protect_table)
+    with protect_bench.redis_server() as redis_url:
+        limiter_results = measure_row(protect_bench.limiter_calls(redis_url), None,
+                                      repeats=repeats, target_s=target_s)
+    print(protect_bench.limiter_table(limiter_results))
     print("\n".join(f"- {t}" for t in protect_targets))
     elapsed = time.perf_counter() - started
     print(f"\n(total run time {elapsed:.0f} s)")

@@ -1,7 +1,8 @@
 """The Guard: a compiled spec that answers "may this request reach the handler?".
 
 Every request gets one predictable answer, checked in this order (DESIGN.md): route (404,
-405) -> declared Content-Length over the cap (413) -> security (401, 403) -> Content-Type and
+405) -> declared Content-Length over the cap (413) -> rate limits by client, API key or globally
+(429) -> security (401, 403) -> rate limits by principal (429) -> Content-Type and
 Content-Encoding (415) -> parameters (400) -> body cap (413) -> body (400).
 """
 
