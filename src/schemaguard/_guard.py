@@ -535,8 +535,10 @@ class Guard:
         found, entry, media_type = head
         if deferred:
             # Adapters cannot trust framing headers (HTTP/2 needs no Content-Length): the
-            # body is always read, after everything that does not need it has passed.
-            self._check_length(headers, body, settings.max_body_bytes)
+            # body is always read, after everything that does not need it has passed. A
+            # declared Content-Length was checked already (_prepare): only the bytes remain.
+            if len(body) > settings.max_body_bytes:
+                raise _too_large(settings.max_body_bytes)
             if body and entry is None:
                 entry, media_type = self.bodies.media_type(plan, headers)
         if body and "content-encoding" in headers:
@@ -573,8 +575,7 @@ class Guard:
         if declared.isascii() and declared.isdigit() and int(declared) > cap:
             too_large = True
         if too_large:
-            raise PayloadTooLarge(f"the request body is larger than {cap} bytes", (
-                Violation("body", None, "", "maxLength", f"body larger than {cap} bytes", ""),))
+            raise _too_large(cap)
 
     def _with_proxy_cert(self, request: HttpRequest, headers: HeaderMap) -> HttpRequest:
         if self.trusted_proxy_cert_header is None or request.client_cert:
@@ -600,3 +601,8 @@ class Guard:
 
 
 _ANONYMOUS = AuthResult(None, {})
+
+
+def _too_large(cap: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"the request body is larger than {cap} bytes", (
+        Violation("body", None, "", "maxLength", f"body larger than {cap} bytes", ""),))
