@@ -26,7 +26,9 @@ from ._source import join_pointer
 ORJSON_DEPTH = 1024
 _SCAN = bytes.maketrans(b"0123456789{", b"0000000000[")
 _BIG_INT = b"0" * 19
+_CHUNK = 8192
 _WRAP_CACHE: dict[int, tuple[bytes, bytes]] = {}
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")  # UTF-8, UTF-16 LE and BE
 
 
 class BodyError(Exception):
@@ -45,19 +47,21 @@ def json_decoder(max_depth: int, reject_duplicate_keys: bool) -> Callable[[bytes
         raise ValueError(f"max_json_depth must be between 1 and {ORJSON_DEPTH}")
     wrappers = ORJSON_DEPTH - max_depth
     open_wrap, close_wrap = b"[" * wrappers, b"]" * wrappers
+    levels = range(wrappers)
 
     def decode(body: bytes) -> Any:
-        if body[:3] == b"\xef\xbb\xbf" or body[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        if body.startswith(_BOMS):
             raise BodyError("body must be UTF-8 JSON without a byte order mark", "contentEncoding")
         # One pass maps digits to "0" and both opening brackets to "[": it answers "could
         # this be deeper than the limit?" and "is there a 19-digit integer?" together.
         scan = body.translate(_SCAN)
-        shallow = scan.count(b"[") <= max_depth
+        deep = (scan.count(b"[") > max_depth if len(scan) <= _CHUNK
+                else _more_brackets(scan, max_depth))
         try:
-            if shallow:
+            if not deep:
                 value = orjson.loads(body)
             else:
-                value = _unwrap(orjson.loads(open_wrap + body + close_wrap), wrappers)
+                value = _unwrap(orjson.loads(open_wrap + body + close_wrap), levels)
         except orjson.JSONDecodeError as exc:
             if "depth limit" in str(exc):
                 raise BodyError(f"body is nested deeper than {max_depth} levels",
@@ -79,11 +83,28 @@ def json_decoder(max_depth: int, reject_duplicate_keys: bool) -> Callable[[bytes
     return decode
 
 
-def _unwrap(value: Any, wrappers: int) -> Any:
-    for _ in range(wrappers):
-        if len(value) != 1:  # every wrapper is a list; a body that closed one is not JSON
-            raise orjson.JSONDecodeError("not a single JSON value", "", 0)
-        value = value[0]
+def _more_brackets(scan: bytes, limit: int) -> bool:
+    """Whether ``scan`` holds more than ``limit`` opening brackets (a bound on its nesting).
+
+    A big body is counted a chunk at a time: one with many brackets (most big bodies) is
+    known to need the exact check after its first chunk, not after a count of all of it.
+    """
+    total = 0
+    for start in range(0, len(scan), _CHUNK):
+        total += scan.count(b"[", start, start + _CHUNK)
+        if total > limit:
+            return True
+    return False
+
+
+def _unwrap(value: Any, levels: range) -> Any:
+    try:
+        for _ in levels:
+            # Every wrapper is a list; a body that closed one (not a single JSON value) left
+            # a wrapper with two items or none. Unpacking checks that and steps in at once.
+            (value,) = value
+    except ValueError:
+        raise orjson.JSONDecodeError("not a single JSON value", "", 0) from None
     return value
 
 

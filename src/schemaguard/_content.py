@@ -106,14 +106,17 @@ class BodyPolicy:
         if entry is None or media_type is None:  # pragma: no cover - _content refused it
             raise self._invalid("the request body cannot be read", [])
         try:
-            to_validate, to_handler = self._decode(body, entry, media_type, settings)
+            if media_type.is_json:  # the usual body: no further dispatch
+                to_validate = to_handler = self.decode_json(body)
+            else:
+                to_validate, to_handler = self._decode(body, entry, media_type, settings)
         except (BodyError, StyleError) as exc:
             keyword = exc.keyword if isinstance(exc, BodyError) else "style"
             message = exc.message if isinstance(exc, BodyError) else str(exc)
             pointer = exc.pointer if isinstance(exc, BodyError) else ""
             raise self._invalid("the request body cannot be decoded", [
                 Violation("body", None, pointer, keyword, message, "")]) from None
-        validator = plan.validators().bodies.get(entry.key)
+        validator = (plan.compiled or plan.validators()).bodies.get(entry.key)
         if validator is not None and not validator.is_valid(to_validate):
             violations = validator.first_violations(to_validate, settings.max_errors,
                                                     large=len(body) > LARGE_BODY)

@@ -77,6 +77,11 @@ _OPERATION_OPTIONS = frozenset({"mode", "validate_responses", "max_body_bytes", 
                                 "max_errors"})
 
 
+# What the checks before the body found: the parameters, and the declared media type the body
+# will be read as (a plain tuple: one is built for every request).
+_Head = tuple[Found, MediaEntry | None, MediaType | None]
+
+
 def _declares_body(headers: HeaderMap) -> bool:
     length = headers.get("content-length")
     if length is not None:
@@ -430,7 +435,7 @@ class Guard:
             context = self._prepare(plan, request)
             if self.limiter is not None:
                 self._limit(plan, context, None)
-            auth = _ANONYMOUS if plan.security.open else self._authenticate(plan, context)
+            auth = _ANONYMOUS if plan.open else self._authenticate(plan, context)
             if self.limiter is not None:
                 self._limit(plan, context, auth)
             head = self._head(plan, context, route_params, read_body is not None)
@@ -460,7 +465,7 @@ class Guard:
             context = self._prepare(plan, request)
             if self.limiter is not None:
                 await self._limit_async(plan, context, None)
-            if plan.security.open:
+            if plan.open:
                 auth = _ANONYMOUS
             else:
                 auth = await self._authenticate_async(plan, context)
@@ -486,7 +491,8 @@ class Guard:
         """The operation for the request; None to let it through without one."""
         if self.mode == "off" or (self.ignore_paths and self._ignored(request.path)):
             return None
-        path = decode_path(request.path)
+        raw = request.path
+        path = decode_path(raw) if "%" in raw else raw  # no call when nothing is encoded
         if path is None:
             raise RequestValidationError(
                 "the request path is not valid UTF-8",
@@ -531,8 +537,9 @@ class Guard:
         headers = HeaderMap(request.headers)
         if request.body or "content-length" in headers:
             self._check_length(headers, request.body, plan.settings.max_body_bytes)
-        too_many = request.query.count("&") >= plan.settings.max_fields
-        query = {} if too_many else parse_query(request.query)
+        raw_query = request.query
+        too_many = raw_query.count("&") >= plan.settings.max_fields
+        query = parse_query(raw_query) if raw_query and not too_many else {}
         cookies = parse_cookies(headers.get_all("cookie")) if plan.needs_cookies else {}
         if self.trusted_proxy_cert_header is not None:
             request = self._with_proxy_cert(request, headers)
@@ -611,31 +618,34 @@ class Guard:
         validators = plan.compiled or plan.validators()
         found, violations = plan.read_parameters(context, route_params,
                                                  self.reject_unknown_query)
-        if not violations and validators.parameters is not None and found.values and \
-                not validators.parameters.is_valid(found.values):
-            violations = plan.parameter_violations(found.values, settings.max_errors)
+        values = found.values
+        if not violations and values and validators.parameters is not None and \
+                not validators.parameters.is_valid(values):
+            violations = plan.parameter_violations(values, settings.max_errors)
         if violations:
             raise self._invalid("the request parameters do not conform to the spec",
                                 violations[:settings.max_errors])
-        return _Head(found, entry, media_type)
+        return found, entry, media_type
 
     def _finish(self, plan: OperationPlan, context: RequestContext, head: _Head,
                 auth: AuthResult, body: bytes, deferred: bool) -> ValidatedRequest:
         """The body phase: cap, Content-Type for a body the headers did not announce,
         content codings, decoding and validation."""
         settings, headers = plan.settings, context.headers
-        entry, media_type = head.entry, head.media_type
+        found, entry, media_type = head
         if deferred:
             # Adapters cannot trust framing headers (HTTP/2 needs no Content-Length): the
-            # body is always read, after everything that does not need it has passed.
-            self._check_length(headers, body, settings.max_body_bytes)
+            # body is always read, after everything that does not need it has passed. A
+            # declared Content-Length was checked already (_prepare): only the bytes remain.
+            if len(body) > settings.max_body_bytes:
+                raise _too_large(settings.max_body_bytes)
             if body and entry is None:
                 entry, media_type = self.bodies.media_type(plan, headers)
         if body and "content-encoding" in headers:
             body = self.bodies.decode_codings(headers, body, settings.max_body_bytes)
         value = (None if not body and plan.body is None  # the usual GET: nothing to read
                  else self.bodies.value(plan, body, entry, media_type, settings))
-        by_location = head.found.by_location
+        by_location = found.by_location
         return ValidatedRequest(
             plan.operation, by_location["path"], by_location["query"], by_location["header"],
             by_location["cookie"], value, auth.principal, auth.principals,
@@ -745,8 +755,7 @@ class Guard:
         if declared.isascii() and declared.isdigit() and int(declared) > cap:
             too_large = True
         if too_large:
-            raise PayloadTooLarge(f"the request body is larger than {cap} bytes", (
-                Violation("body", None, "", "maxLength", f"body larger than {cap} bytes", ""),))
+            raise _too_large(cap)
 
     def _with_proxy_cert(self, request: HttpRequest, headers: HeaderMap) -> HttpRequest:
         if self.trusted_proxy_cert_header is None or request.client_cert:
@@ -764,7 +773,7 @@ class Guard:
         if cert is None:
             return request
         return HttpRequest(request.method, request.path, request.query, request.headers,
-                           request.body, cert)
+                           request.body, cert, request.client)
 
     # -- content type and encoding ---------------------------------------------------------
 
@@ -781,11 +790,6 @@ def _operation_node(spec: Spec, operation: Operation) -> dict[str, Any]:
     return node if isinstance(node, dict) else {}
 
 
-class _Head:
-    __slots__ = ("entry", "found", "media_type")
-
-    def __init__(self, found: Found, entry: MediaEntry | None,
-                 media_type: MediaType | None) -> None:
-        self.found = found
-        self.entry = entry
-        self.media_type = media_type
+def _too_large(cap: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"the request body is larger than {cap} bytes", (
+        Violation("body", None, "", "maxLength", f"body larger than {cap} bytes", ""),))

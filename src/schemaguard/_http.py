@@ -51,7 +51,12 @@ class HeaderMap:
     def __init__(self, headers: Headers) -> None:
         values: dict[str, list[str]] = {}
         for name, value in headers:
-            values.setdefault(name.lower(), []).append(value)
+            key = name.lower()
+            found = values.get(key)
+            if found is None:  # the usual case: no list built only to be thrown away
+                values[key] = [value]
+            else:
+                found.append(value)
         self._values = values
 
     def get_all(self, name: str) -> list[str]:

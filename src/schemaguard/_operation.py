@@ -98,6 +98,7 @@ class OperationPlan:
         self._schema_locations = {p.key: (u, ptr) for p, u, ptr in parameters}
         self.body = body
         self.security = security
+        self.open = security.open  # read for every request: no property call
         self.settings = settings
         self.formats = formats
         self.rows = [(p, reader(p), p.key, p.location, p.name) for p in self.parameters]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import unquote_plus
 
-from ._shape import _INTEGER, Shape, coerce
+from ._shape import Shape, coerce
 from .errors import Location, Violation
 
 ParamLocation = Literal["path", "query", "header", "cookie"]
@@ -219,7 +219,9 @@ def _identity(value: str) -> str:
 
 
 def _to_integer(value: str) -> Any:
-    return int(value) if _INTEGER.fullmatch(value) else value
+    # _INTEGER (`-?[0-9]+`, ASCII) without a regex call: ASCII digits are exactly 0-9.
+    digits = value[1:] if value[:1] == "-" else value
+    return int(value) if digits.isdigit() and digits.isascii() else value
 
 
 def reader(parameter: Parameter) -> Reader:
@@ -232,12 +234,15 @@ def reader(parameter: Parameter) -> Reader:
     if location == "path":
         if kind == "primitive" and parameter.style == "simple":
             convert = converter(shape)
+            if convert is _identity:  # strings are read as they are: no call per request
+                return lambda context, route: route[name]
             return lambda context, route: convert(route[name])
         return lambda context, route: parameter.decode([route[name]])
     if location == "header":
         lowered = name.lower()
         if kind == "primitive":
             convert = converter(shape)
+            plain = convert is _identity
 
             def read_header_value(context: Any, route: dict[str, str]) -> Any:
                 raw = context.headers.get_all(lowered)
@@ -245,7 +250,8 @@ def reader(parameter: Parameter) -> Reader:
                     return MISSING
                 if len(raw) > 1:
                     raise StyleError(_REPEATED)
-                return convert(raw[0].strip(" \t"))
+                value = raw[0].strip(" \t")
+                return value if plain else convert(value)
 
             return read_header_value
 
@@ -272,6 +278,7 @@ def reader(parameter: Parameter) -> Reader:
         return lambda context, route: _or_missing(exploded_object(parameter, context.query))
     if kind == "primitive":
         convert = converter(shape)
+        plain = convert is _identity
 
         def read_primitive(context: Any, route: dict[str, str]) -> Any:
             raw = context.query.get(name)
@@ -280,7 +287,9 @@ def reader(parameter: Parameter) -> Reader:
             if len(raw) > 1:
                 raise StyleError(_REPEATED)
             value = raw[0]
-            return convert(value) if value else EMPTY
+            if not value:
+                return EMPTY
+            return value if plain else convert(value)
 
         return read_primitive
     if kind == "array" and parameter.explode:
@@ -293,6 +302,7 @@ def reader(parameter: Parameter) -> Reader:
         return read_exploded
     if parameter.style == "form":
         item = converter(shape.items or Shape())
+        plain_items = item is _identity
 
         def read_comma_delimited(context: Any, route: dict[str, str]) -> Any:
             query_string = context.request.query
@@ -302,7 +312,10 @@ def reader(parameter: Parameter) -> Reader:
                     return MISSING
                 if len(raw) > 1:
                     raise StyleError(_REPEATED)
-                return [item(v) for v in raw[0].split(",")] if raw[0] else []
+                if not raw[0]:
+                    return []
+                items = raw[0].split(",")
+                return items if plain_items else [item(v) for v in items]
             raw = context.raw_query.get(name)
             return MISSING if raw is None else parameter.decode_raw_query(raw)
 

@@ -31,6 +31,12 @@ class SegmentTemplate:
 
     literals: tuple[str, ...]
     names: tuple[str, ...]
+    # The parameter's name when the segment is exactly one parameter (`{id}`), else None.
+    whole: str | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.names) == 1 and not self.literals[0] and not self.literals[1]:
+            object.__setattr__(self, "whole", self.names[0])
 
     @classmethod
     def parse(cls, segment: str, template: str) -> SegmentTemplate:
@@ -110,14 +116,22 @@ class _Node(Generic[T]):
     route: Route[T] | None = None
 
 
-@dataclass(frozen=True, slots=True)
 class Match(Generic[T]):
-    """The outcome of routing one request."""
+    """The outcome of routing one request (read-only; a plain slotted class because one is
+    built per request and a frozen dataclass costs several times more to build)."""
 
-    route: Route[T] | None
-    operation: T | None
-    params: dict[str, str]
-    allow: tuple[str, ...] = ()
+    __slots__ = ("allow", "operation", "params", "route")
+
+    def __init__(self, route: Route[T] | None, operation: T | None, params: dict[str, str],
+                 allow: tuple[str, ...] = ()) -> None:
+        self.route = route
+        self.operation = operation
+        self.params = params
+        self.allow = allow
+
+    def __repr__(self) -> str:
+        return (f"Match(route={self.route!r}, operation={self.operation!r}, "
+                f"params={self.params!r}, allow={self.allow!r})")
 
 
 class Router(Generic[T]):
@@ -166,7 +180,7 @@ class Router(Generic[T]):
             return None
         route = self._literal.get(rest)
         if route is not None:
-            operation = route.operation(method)
+            operation = route.operations.get(method) or route.operation(method)
             if operation is not None:
                 return Match(route, operation, {})
         segments = rest[1:].split("/")
@@ -192,6 +206,12 @@ class Router(Generic[T]):
             child = node.literal.get(segment)
             if child is None:
                 for template, candidate in node.templated:
+                    if template.whole is not None:  # `{id}`: no split, no dict to merge
+                        if segment:
+                            params[template.whole] = segment
+                            child = candidate
+                            break
+                        continue
                     captured = template.match(segment)
                     if captured is not None:
                         params.update(captured)
@@ -203,7 +223,7 @@ class Router(Generic[T]):
         route = node.route
         if route is None:
             return None
-        operation = route.operation(method)
+        operation = route.operations.get(method) or route.operation(method)
         return None if operation is None else Match(route, operation, params)
 
     def _walk(

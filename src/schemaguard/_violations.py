@@ -99,6 +99,11 @@ def message(kind: Any, keyword: str) -> str:
 
 
 def _pointer(path: list[str | int]) -> str:
+    if not path:
+        return ""
+    text = "/".join(map(str, path))
+    if "~" not in text and text.count("/") == len(path) - 1:  # no token needs escaping
+        return "/" + text
     return "".join("/" + escape_token(str(token)) for token in path)
 
 

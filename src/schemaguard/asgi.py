@@ -54,12 +54,12 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         buffered = bytearray()  # what was read, even when reading stopped early
-        complete: list[bool] = []
+        complete: list[bytes] = []  # the whole body, once it was read to its end
         timeout = self.guard.body_timeout
 
         async def read_body(cap: int) -> bytes:
             body = await _read_body(receive, cap, timeout, buffered)
-            complete.append(True)
+            complete.append(body)
             return body
 
         validated: ValidatedRequest | None
@@ -84,7 +84,8 @@ class GuardMiddleware:
         app_receive = receive
         if complete or buffered:
             # Report mode may pass on a body read only in part: the rest follows from the server.
-            app_receive = _replay(bytes(buffered), receive, more=not complete)
+            body = complete[0] if complete else bytes(buffered)  # no second copy
+            app_receive = _replay(body, receive, more=not complete)
         if validated is None or not self.guard.inspects_responses(validated.operation):
             await self.app(scope, app_receive, send)
             return
@@ -94,15 +95,30 @@ class GuardMiddleware:
 
 async def _read_body(receive: Receive, cap: int, timeout: float, body: bytearray) -> bytes:
     """The whole body within one deadline (one timer for all messages, not one per message:
-    asyncio.wait_for costs a task and a loop iteration per call)."""
+    asyncio.wait_for costs a task and a loop iteration per call).
+
+    Usually the body has arrived with the headers and the first ``receive()`` returns without
+    waiting: it is stepped once by hand, and the timer (a timer handle, a heap entry and its
+    cancellation: a good part of the middleware's own cost) is armed only when that first
+    step has to wait or more messages follow. No wait ever happens outside the deadline.
+    """
+    pending = receive().__await__()
+    try:
+        yielded = next(pending)
+    except StopIteration as done:  # the message was there: no wait, so no timer yet
+        if _take(done.value, cap, body):
+            return bytes(body)
+        first = None
+    else:
+        first = _Resumed(pending, yielded)
     if _timeout_context is None:  # Python 3.10
         try:
-            return await asyncio.wait_for(_receive_all(receive, cap, body), timeout)
+            return await asyncio.wait_for(_receive_rest(first, receive, cap, body), timeout)
         except asyncio.TimeoutError:
             raise _timeout() from None
     try:
         async with _timeout_context(timeout):
-            return await _receive_all(receive, cap, body)
+            return await _receive_rest(first, receive, cap, body)
     except TimeoutError:
         raise _timeout() from None
 
@@ -110,17 +126,55 @@ async def _read_body(receive: Receive, cap: int, timeout: float, body: bytearray
 _timeout_context = getattr(asyncio, "timeout", None)
 
 
-async def _receive_all(receive: Receive, cap: int, body: bytearray) -> bytes:
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _Disconnected
-        body += message.get("body", b"")
-        if len(body) > cap:
-            raise PayloadTooLarge(f"the request body is larger than {cap} bytes", (
-                Violation("body", None, "", "maxLength", f"body larger than {cap} bytes", ""),))
-        if not message.get("more_body", False):
-            return bytes(body)
+class _Resumed:
+    """An awaitable whose first step already ran and yielded ``yielded``: awaiting it hands
+    that to the task and drives the rest, exactly as ``await`` (``yield from``) would have,
+    throws (cancellation, the deadline) included."""
+
+    __slots__ = ("_pending", "_yielded")
+
+    def __init__(self, pending: Any, yielded: Any) -> None:
+        self._pending = pending
+        self._yielded = yielded
+
+    def __await__(self) -> Any:
+        pending, value = self._pending, self._yielded
+        while True:
+            try:
+                sent = yield value
+            except GeneratorExit:
+                pending.close()
+                raise
+            except BaseException as exc:
+                try:
+                    value = pending.throw(exc)
+                except StopIteration as done:
+                    return done.value
+            else:
+                try:
+                    value = pending.send(sent)
+                except StopIteration as done:
+                    return done.value
+
+
+async def _receive_rest(first: _Resumed | None, receive: Receive, cap: int,
+                        body: bytearray) -> bytes:
+    if first is not None and _take(await first, cap, body):
+        return bytes(body)
+    while not _take(await receive(), cap, body):
+        pass
+    return bytes(body)
+
+
+def _take(message: Message, cap: int, body: bytearray) -> bool:
+    """Add one message's bytes to ``body``; whether it was the last one."""
+    if message["type"] == "http.disconnect":
+        raise _Disconnected
+    body += message.get("body", b"")
+    if len(body) > cap:
+        raise PayloadTooLarge(f"the request body is larger than {cap} bytes", (
+            Violation("body", None, "", "maxLength", f"body larger than {cap} bytes", ""),))
+    return not message.get("more_body", False)
 
 
 def _timeout() -> RequestTimeout:
