@@ -239,3 +239,73 @@ def test_asgi_redacts_too() -> None:
     document = orjson.loads(answer.content)
     assert document["pin"] == "[REDACTED]"
     assert "internalNotes" not in document
+
+
+# -- no false positives: what a response schema declares is never "undeclared" ----------------
+
+SPECS = sorted((Path(__file__).resolve().parent.parent / "specs").glob("*.yaml"))
+
+
+def _response_schemas() -> list[Any]:
+    found = []
+    for path in SPECS:
+        guard = sg.Guard(path, verifiers=_accept_all(path))
+        for operation in guard.operations:
+            responses = guard._responses[operation]
+            for status, declared in responses._declared.items():
+                for entry in declared.entries:
+                    if entry.schema_pointer is not None and entry.range.is_json:
+                        found.append(pytest.param(
+                            path, operation.method, operation.path_template, status,
+                            entry.key, id=f"{path.stem}:{operation.method}"
+                                          f"{operation.path_template}:{status}"))
+    return found
+
+
+def _accept_all(path: Path) -> dict[str, Any]:
+    spec = sg.load_spec(path)
+    schemes = (spec.content.get("components") or {}).get("securitySchemes") or {}
+    return dict.fromkeys(schemes, bool)
+
+
+@pytest.mark.parametrize(("path", "method", "template", "status", "media"),
+                         _response_schemas())
+def test_conforming_responses_expose_nothing_undeclared(path: Path, method: str, template: str,
+                                                        status: str, media: str) -> None:
+    """Differential: instances drawn (by schemaguard.testing's generator) from a response
+    schema and accepted by the plain response validator carry only declared properties, so
+    the closed validator may only object to sensitive ones (writeOnly, password, x-sensitive),
+    never call a declared property undeclared (redact would strip real data)."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from schemaguard._compile import compiler_for
+    from schemaguard._generate import Generator, format_strategies
+
+    guard = sg.Guard(path, verifiers=_accept_all(path))
+    operation = guard.operation(method, template)
+    declared = guard._responses[operation]._declared[status]
+    entry = next(e for e in declared.entries if e.key == media)
+    assert entry.schema_pointer is not None
+    plain = guard._responses[operation]._validator(declared.uri, entry.schema_pointer)
+    closed = guard._responses[operation]._validator(declared.uri, entry.schema_pointer,
+                                                    closed=True)
+    spec = guard.spec
+    compiler = compiler_for(spec, spec.schema_dialect, "response")
+    node: Any = spec.document(declared.uri).content
+    for token in entry.schema_pointer.strip("/").split("/"):
+        token = token.replace("~1", "/").replace("~0", "~")
+        node = node[int(token)] if isinstance(node, list) else node[token]
+    _, root = compiler.build(node, None, origin=(declared.uri, entry.schema_pointer))
+    generator = Generator(compiler.definitions(root), compiler.draft, format_strategies({}))
+    strategy = generator.strategy({"$ref": compiler.ref(root)}).filter(plain.is_valid)
+
+    @settings(max_examples=30, suppress_health_check=list(HealthCheck), deadline=None)
+    @given(st.data())
+    def check(data: st.DataObject) -> None:
+        instance = data.draw(strategy)
+        wrong = [v for v in closed.iter_violations(instance)
+                 if v.keyword not in ("writeOnly", "sensitive")]
+        assert wrong == [], (instance, wrong)
+
+    check()
