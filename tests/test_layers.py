@@ -21,7 +21,7 @@ LAYERS = {
     "_guard": 7, "_content": 7,
     "__init__": 8, "cli": 8, "__main__": 8,
     "_scan": 5, "_drift": 5, "_limits": 7,
-    "_generate": 7, "_cases": 8, "_fuzz": 8, "_campaign": 8, "testing": 9,
+    "_generate": 7, "_serialize": 7, "_cases": 8, "_fuzz": 8, "_campaign": 8, "testing": 9,
 }
 FRAMEWORKS = {"flask", "django", "starlette", "fastapi", "werkzeug", "uvicorn", "gunicorn"}
 # werkzeug's sans-io multipart decoder is the engine chosen for multipart (DESIGN.md).
@@ -65,7 +65,7 @@ def test_core_imports_point_down_and_know_no_framework(module: str) -> None:
             assert LAYERS[name] <= LAYERS[module], f"{module} imports {name} from a higher layer"
 
 
-TESTING = {"_generate", "_cases", "_fuzz", "_campaign", "testing"}
+TESTING = {"_generate", "_serialize", "_cases", "_fuzz", "_campaign", "testing"}
 
 
 @pytest.mark.parametrize("module", sorted(set(LAYERS) - TESTING), ids=str)

@@ -11,38 +11,45 @@ test can say exactly which violation the guard must report.
 from __future__ import annotations
 
 import base64
-import json
 import math
 import shlex
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
-import orjson
 from hypothesis import strategies as st
 
 from ._body import MediaEntry
 from ._compile import compiler_for
 from ._generate import TEXT, Generator, format_strategies
 from ._guard import Guard
-from ._http import HttpRequest, decode_path, parse_media_type
+from ._http import HttpRequest, decode_path
 from ._operation import Operation, OperationPlan
 from ._params import Parameter
 from ._router import _PARAM as _PARAM_RE
 from ._schema import SchemaValidator
 from ._security import Scheme
-from ._shape import Shape, coerce
+from ._serialize import (
+    JSON_ANY,
+    alphabet_for,
+    content_type,
+    cookie_pairs,
+    encode_body,
+    form_ready,
+    header_value,
+    leaves,
+    path_value,
+    placeholder,
+    query_fields,
+    serializable,
+)
+from ._shape import Shape
 from ._source import join_pointer, split_pointer
 from ._walk import METHODS
 
 Credential = str | bytes
 # Characters a string may not contain where it would read as a delimiter of its style.
-_PATH_FORBIDDEN = frozenset("/,;=.")
-_QUERY_FORBIDDEN = frozenset(", |")
-_HEADER_CHARS = st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters=",")
-_COOKIE_CHARS = st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                "0123456789-_.!*'()~:@[]?")
 _UNDECLARED_MEDIA_TYPE = "application/x-schemaguard-undeclared"
 
 
@@ -169,14 +176,14 @@ class Cases:
 
     def _value(self, parameter: Parameter) -> st.SearchStrategy[Any]:
         validator, schema, generator = self._params[parameter.key]
-        alphabet = _alphabet(parameter)
+        alphabet = alphabet_for(parameter)
         values = generator.strategy(schema, alphabet).filter(validator.is_valid)
         if parameter.json_content:
             return values
         literal = self.segment_literals.get(parameter.name, frozenset()) if (
             parameter.location == "path") else frozenset()
-        return values.filter(lambda v: _serializable(parameter, v) and not any(
-            isinstance(leaf, str) and set(leaf) & literal for leaf in _leaves(v)))
+        return values.filter(lambda v: serializable(parameter, v) and not any(
+            isinstance(leaf, str) and set(leaf) & literal for leaf in leaves(v)))
 
     def _body(self, entry: MediaEntry) -> st.SearchStrategy[Any]:
         compiled = self._bodies.get(entry.key)
@@ -186,19 +193,19 @@ class Cases:
         alphabet = st.characters(max_codepoint=255) if binary else TEXT
         if compiled is None:
             if entry.range.is_json:
-                return _JSON_ANY
+                return JSON_ANY
             return st.text(alphabet, min_size=1, max_size=24)
         validator, schema, generator = compiled
         values = generator.strategy(schema, alphabet).filter(validator.is_valid)
         if essence in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            values = values.filter(lambda v: _form_ready(entry, v))
+            values = values.filter(lambda v: form_ready(entry, v))
         elif not entry.range.is_json:
             values = values.filter(lambda v: isinstance(v, str) and v != "")
         return values
 
     def usable_media(self) -> list[MediaEntry]:
         entries = self.plan.body.entries if self.plan.body else []
-        return [e for e in entries if _content_type(e) is not None]
+        return [e for e in entries if content_type(e) is not None]
 
     def parts(self) -> st.SearchStrategy[_Parts]:
         """Valid parts: required parameters, some optional ones, a body, credentials."""
@@ -216,20 +223,20 @@ class Cases:
                 continue
             value = parts.values[parameter.key]
             if parameter.location == "path":
-                path = path.replace("{" + parameter.name + "}", _path_value(parameter, value))
+                path = path.replace("{" + parameter.name + "}", path_value(parameter, value))
             elif parameter.location == "query":
-                query.extend(_query_fields(parameter, value))
+                query.extend(query_fields(parameter, value))
             elif parameter.location == "header":
-                headers.append((parameter.name, _header_value(parameter, value)))
+                headers.append((parameter.name, header_value(parameter, value)))
             else:
-                cookies.extend(_cookie_pairs(parameter, value))
+                cookies.extend(cookie_pairs(parameter, value))
         client_cert = None
         if parts.requirement is not None:
             for scheme, _ in self.requirements[parts.requirement]:
                 client_cert = self._apply(scheme, query, headers, cookies) or client_cert
         body = b""
         if parts.has_body and parts.media is not None and parts.content_type is not None:
-            content_type, body = _encode_body(parts.media, parts.content_type, parts.body)
+            content_type, body = encode_body(parts.media, parts.content_type, parts.body)
             headers.append(("Content-Type", content_type))
         if cookies:
             headers.append(("Cookie", "; ".join(cookies)))
@@ -315,8 +322,8 @@ class Cases:
     def _undeclared_media(self, parts: _Parts, rule: Rule) -> Case:
         entry = self.usable_media()[0]
         if not parts.has_body:
-            parts.media, parts.content_type = entry, _content_type(entry)
-            parts.body, parts.has_body = _placeholder(entry), True
+            parts.media, parts.content_type = entry, content_type(entry)
+            parts.body, parts.has_body = placeholder(entry), True
         request = self.request(parts)
         headers = [(n, _UNDECLARED_MEDIA_TYPE if n == "Content-Type" else v)
                    for n, v in request.headers]
@@ -336,7 +343,7 @@ class Cases:
                 _, schema, generator = self._params[key]
                 for keyword, bad in _breaks(generator, schema, parts.values[key],
                                             parameter_shape=parameter.shape):
-                    if not _serializable(parameter, bad, strict=False):
+                    if not serializable(parameter, bad, strict=False):
                         continue
                     rule = Rule(keyword, parameter.location, parameter.name, status=status)
                     options.append(st.just(self._case(parts, set_value=(key, bad), rule=rule)))
@@ -356,7 +363,7 @@ class Cases:
                 if keyword == "type" and not typed:
                     continue
                 rule = Rule(keyword, "body", pointer=pointer, status=status)
-                if form and not _form_ready(parts.media, bad, strict=False):
+                if form and not form_ready(parts.media, bad, strict=False):
                     continue
                 options.append(st.just(self._case(parts, body=bad, rule=rule)))
         return st.one_of(options) if options else st.nothing()
@@ -388,7 +395,7 @@ def _draw_parts(draw: st.DrawFn, cases: Cases) -> _Parts:
     body = cases.plan.body
     if media and body is not None and (body.required or draw(st.booleans())):
         entry = draw(st.sampled_from(media))
-        parts.media, parts.content_type = entry, _content_type(entry)
+        parts.media, parts.content_type = entry, content_type(entry)
         parts.body, parts.has_body = draw(cases._body(entry)), True
     if cases.requirements:
         parts.requirement = draw(st.integers(0, len(cases.requirements) - 1))
@@ -540,247 +547,3 @@ def _replaced(document: Any, path: list[str | int], value: Any) -> Any:
     copy = list(document)
     copy[int(head)] = _replaced(document[int(head)], rest, value)
     return copy
-
-
-# -- serializing -------------------------------------------------------------------------------
-
-def _alphabet(parameter: Parameter) -> st.SearchStrategy[str]:
-    if parameter.location == "header":
-        return _HEADER_CHARS
-    if parameter.location == "cookie":
-        return _COOKIE_CHARS
-    return TEXT
-
-
-def _leaves(value: Any) -> list[Any]:
-    if isinstance(value, dict):
-        return [*value.keys(), *(x for v in value.values() for x in _leaves(v))]
-    if isinstance(value, list):
-        return [x for v in value for x in _leaves(v)]
-    return [value]
-
-
-def _text(value: Any) -> str:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
-        return repr(value)
-    return str(value)
-
-
-def _serializable(parameter: Parameter, value: Any, *, strict: bool = True) -> bool:
-    """Whether ``value`` survives ``parameter``'s style: no delimiter inside a string, no
-    null, no empty container, and each scalar reads back as the same JSON type."""
-    shape = parameter.shape
-    kind = "array" if isinstance(value, list) else "object" if isinstance(value, dict) else (
-        "primitive")
-    if kind != shape.kind or (kind != "primitive" and not value):
-        return False
-    if kind == "object" and any(isinstance(v, (dict, list)) for v in value.values()):
-        return False
-    if kind == "array" and any(isinstance(v, (dict, list)) for v in value):
-        return False
-    forbidden = {"path": _PATH_FORBIDDEN, "query": _QUERY_FORBIDDEN,
-                 "header": frozenset(","), "cookie": frozenset(",; \"\\")}[parameter.location]
-    for leaf in _leaves(value):
-        if leaf is None:
-            return False
-        if isinstance(leaf, str):
-            if set(leaf) & forbidden:
-                return False
-            if parameter.location == "path" and leaf in ("", ".", ".."):
-                return False
-            if parameter.location in ("header", "cookie") and (leaf != leaf.strip() or (
-                    kind == "primitive" and leaf == "")):
-                return False
-            if parameter.location == "query" and kind == "primitive" and leaf == "":
-                return False
-            if kind == "object" and leaf == "":
-                return False
-    if not strict:
-        return True
-    if kind == "primitive":
-        return _reads_back(value, shape)
-    if kind == "array":
-        return all(_reads_back(v, shape.items or Shape()) for v in value)
-    return all(_reads_back(v, shape.property(k)) for k, v in value.items())
-
-
-def _reads_back(value: Any, shape: Shape) -> bool:
-    typed = coerce(_text(value), shape)
-    return type(typed) is type(value) and typed == value if not isinstance(value, float) else (
-        isinstance(typed, (int, float)) and typed == value)
-
-
-def _items(parameter: Parameter, value: Any, encode: Callable[[str], str]) -> list[str]:
-    if isinstance(value, dict):
-        return [x for k, v in value.items() for x in (encode(k), encode(_text(v)))]
-    return [encode(_text(v)) for v in value]
-
-
-def _enc(text: str) -> str:
-    return quote(text, safe="")
-
-
-def _path_value(parameter: Parameter, value: Any) -> str:
-    if parameter.json_content:
-        return _enc(_json_text(value))
-    style, explode, name = parameter.style, parameter.explode, parameter.name
-    if not isinstance(value, (list, dict)):
-        text = _enc(_text(value))
-        return {"simple": text, "label": "." + text, "matrix": f";{name}={text}"}[style]
-    if explode and isinstance(value, dict):
-        pairs = [f"{_enc(k)}={_enc(_text(v))}" for k, v in value.items()]
-        return {"simple": ",".join(pairs), "label": "." + ".".join(pairs),
-                "matrix": "".join(";" + p for p in pairs)}[style]
-    items = _items(parameter, value, _enc)
-    if explode:  # an array
-        return {"simple": ",".join(items), "label": "." + ".".join(items),
-                "matrix": "".join(f";{name}={i}" for i in items)}[style]
-    return {"simple": ",".join(items), "label": "." + ",".join(items),
-            "matrix": f";{name}=" + ",".join(items)}[style]
-
-
-def _query_fields(parameter: Parameter, value: Any) -> list[str]:
-    name = _enc(parameter.name)
-    if parameter.json_content:
-        return [f"{name}={_enc(_json_text(value))}"]
-    if not isinstance(value, (list, dict)):
-        return [f"{name}={_enc(_text(value))}"]
-    if parameter.style == "deepObject" and isinstance(value, dict):
-        return [f"{_enc(parameter.name + '[' + k + ']')}={_enc(_text(v))}"
-                for k, v in value.items()]
-    if parameter.explode and isinstance(value, dict):
-        return [f"{_enc(k)}={_enc(_text(v))}" for k, v in value.items()]
-    if parameter.explode:
-        return [f"{name}={_enc(_text(v))}" for v in value]
-    separator = {"spaceDelimited": "%20", "pipeDelimited": "|"}.get(parameter.style, ",")
-    return [f"{name}=" + separator.join(_items(parameter, value, _enc))]
-
-
-def _header_value(parameter: Parameter, value: Any) -> str:
-    if parameter.json_content:
-        return _json_text(value)
-    if not isinstance(value, (list, dict)):
-        return _text(value)
-    if parameter.explode and isinstance(value, dict):
-        return ",".join(f"{k}={_text(v)}" for k, v in value.items())
-    return ",".join(_items(parameter, value, str))
-
-
-def _cookie_pairs(parameter: Parameter, value: Any) -> list[str]:
-    name = parameter.name
-    if parameter.json_content:
-        return [f"{name}={_enc(_json_text(value))}"]
-    if not isinstance(value, (list, dict)):
-        return [f"{name}={_text(value)}"]
-    if parameter.explode and isinstance(value, list):
-        return [f"{name}={_text(v)}" for v in value]
-    return [f"{name}=" + ",".join(_items(parameter, value, str))]
-
-
-def _json_text(value: Any) -> str:
-    return _json_bytes(value).decode("utf-8")
-
-
-def _json_bytes(value: Any) -> bytes:
-    try:
-        return orjson.dumps(value)
-    except TypeError:  # integers past 64 bits
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def _content_type(entry: MediaEntry) -> str | None:
-    media = entry.range
-    if media.type == "*":
-        return "application/json"
-    if media.subtype == "*":
-        return {"application": "application/json", "text": "text/plain",
-                "multipart": "multipart/form-data"}.get(media.type, f"{media.type}/octet-stream")
-    return entry.key
-
-
-def _placeholder(entry: MediaEntry) -> Any:
-    return {} if entry.range.is_json else "x"
-
-
-def _form_ready(entry: MediaEntry, value: Any, *, strict: bool = True) -> bool:
-    """Whether an object can travel as form fields or parts and read back the same."""
-    if not isinstance(value, dict):
-        return False
-    for name, item in value.items():
-        if name in entry.property_json:
-            continue
-        shape = entry.shape.property(name)
-        if isinstance(item, dict) or item is None:
-            return False
-        if isinstance(item, list):
-            if shape.kind != "array" or not item or any(
-                    isinstance(i, (dict, list)) or i is None for i in item):
-                return False
-            style = entry.encoding.get(name, {})
-            explode = style.get("explode", style.get("style", "form") == "form")
-            if not explode and any("," in _text(i) for i in item):
-                return False
-            if strict and not all(_reads_back(i, shape.items or Shape()) for i in item):
-                return False
-        elif shape.kind == "array" or (strict and not _reads_back(item, shape)):
-            return False
-    return True
-
-
-def _encode_body(entry: MediaEntry, content_type: str, value: Any) -> tuple[str, bytes]:
-    media = parse_media_type(content_type)
-    essence = media.essence if media else ""
-    if media is not None and media.is_json:
-        return content_type, _json_bytes(value)
-    if essence == "application/x-www-form-urlencoded":
-        fields = []
-        for name, item in value.items():
-            for text in _field_texts(entry, name, item):
-                fields.append(f"{quote(name, safe='')}={quote(text, safe='')}")
-        return content_type, "&".join(fields).encode("ascii")
-    if essence == "multipart/form-data":
-        boundary = "schemaguard-fuzz-boundary"
-        chunks: list[bytes] = []
-        for name, item in value.items():
-            binary = entry.encoding.get(name, {}).get("contentType", "").startswith(
-                ("application/octet-stream", "image/"))
-            for text in _field_texts(entry, name, item):
-                head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"'
-                if binary:
-                    head += f'; filename="{name}.bin"\r\nContent-Type: application/octet-stream'
-                    data = text.encode("latin-1", "replace")
-                elif name in entry.property_json:
-                    head += "\r\nContent-Type: application/json"
-                    data = text.encode("utf-8")
-                else:
-                    data = text.encode("utf-8")
-                chunks.append(head.encode("utf-8") + b"\r\n\r\n" + data + b"\r\n")
-        chunks.append(f"--{boundary}--\r\n".encode("ascii"))
-        return f"multipart/form-data; boundary={boundary}", b"".join(chunks)
-    if isinstance(value, bytes):
-        return content_type, value
-    if media is not None and media.type == "text":
-        return content_type, str(value).encode("utf-8")
-    return content_type, str(value).encode("latin-1", "replace")
-
-
-def _field_texts(entry: MediaEntry, name: str, item: Any) -> list[str]:
-    if name in entry.property_json:
-        return [_json_text(item)]
-    if isinstance(item, list):
-        style = entry.encoding.get(name, {})
-        explode = style.get("explode", style.get("style", "form") == "form")
-        return [_text(i) for i in item] if explode else [",".join(_text(i) for i in item)]
-    return [_text(item)]
-
-
-_JSON_ANY: st.SearchStrategy[Any] = st.recursive(
-    st.none() | st.booleans() | st.integers(-100, 100) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
-                                                                 max_size=3),
-    max_leaves=6,
-)
