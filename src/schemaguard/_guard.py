@@ -18,7 +18,7 @@ from typing import Any
 
 from ._body import MediaEntry, json_decoder
 from ._content import BodyPolicy
-from ._drift import DriftRecorder, fold_pointer, normalize_path
+from ._drift import DriftRecorder
 from ._http import (
     HeaderMap,
     HttpRequest,
@@ -26,7 +26,6 @@ from ._http import (
     MediaType,
     decode_path,
     parse_cookies,
-    parse_media_type,
     parse_query,
 )
 from ._limits import Limiter, RateLimit
@@ -40,6 +39,7 @@ from ._operation import (
     build_parameters,
     build_security,
 )
+from ._recording import record_refusal, record_request, record_response
 from ._response import Inspection, ResponsePlan
 from ._router import Router, base_paths
 from ._scan import DETECTORS, SCAN_MODES, Detector, Scanner
@@ -390,7 +390,8 @@ class Guard:
             validate=self.response_mode(operation) != "off", scanner=self.scanner,
             redact=self.scan_responses == "redact", closed=self.drift is not None)
         if self.drift is not None:
-            self._record_response(operation, response, inspection)
+            record_response(self.drift, self._responses[operation], operation, response,
+                            inspection)
             if self.scanner is None:
                 inspection.findings.clear()  # recorded as drift, not sensitive-data findings
         return inspection
@@ -444,11 +445,11 @@ class Guard:
                 body = read_body(plan.settings.max_body_bytes)
             validated = self._finish(plan, context, head, auth, body, read_body is not None)
             if self.drift is not None:
-                self._record_request(plan, context, validated)
+                record_request(self.drift, plan, context, validated)
             return validated
         except RequestError as error:
             if self.drift is not None:
-                self._record_refusal(error, plan, request)
+                record_refusal(self.drift, self.router, error, plan, request)
             self._refuse(error, plan)
             return None
 
@@ -477,11 +478,11 @@ class Guard:
                 body = await read_body(plan.settings.max_body_bytes)
             validated = self._finish(plan, context, head, auth, body, read_body is not None)
             if self.drift is not None:
-                self._record_request(plan, context, validated)
+                record_request(self.drift, plan, context, validated)
             return validated
         except RequestError as error:
             if self.drift is not None:
-                self._record_refusal(error, plan, request)
+                record_refusal(self.drift, self.router, error, plan, request)
             self._refuse(error, plan)
             return None
 
@@ -504,7 +505,7 @@ class Guard:
             error = NotFound("no operation of the spec matches this path", (
                 Violation("route", None, "", "path", "no path of the spec matches", ""),))
             if self.drift is not None and self.unknown_paths != "reject":
-                self._record_refusal(error, None, request)
+                record_refusal(self.drift, self.router, error, None, request)
             if self.unknown_paths == "pass":
                 return None
             if self.unknown_paths == "report":
@@ -651,86 +652,6 @@ class Guard:
             by_location["cookie"], value, auth.principal, auth.principals,
             entry.key if entry else None,
         )
-
-    # -- drift ---------------------------------------------------------------------------------
-
-    def _record_request(self, plan: OperationPlan, context: RequestContext,
-                        validated: ValidatedRequest) -> None:
-        """What an accepted request shows: parameters sent, undeclared query parameters and
-        body properties (names only)."""
-        drift = self.drift
-        if drift is None:  # pragma: no cover - callers check
-            return
-        label = f"{plan.operation.method} {plan.operation.path_template}"
-        drift.add("operations_seen", label)
-        for location, values in (("path", validated.path_params), ("query", validated.query),
-                                 ("header", validated.headers), ("cookie", validated.cookies)):
-            for name in values:
-                sent = (context.query if location == "query" else
-                        context.cookies if location == "cookie" else None)
-                if sent is None or name in sent or (location == "query" and any(
-                        k.startswith(name + "[") for k in sent)):
-                    drift.add("parameters_sent", f"{label} {location}:{name}")
-        for name in context.query:
-            if name not in plan.query_names and not name.startswith(plan.deep_prefixes):
-                drift.add("unknown_query_parameters", f"{label} {name[:64]}")
-        if validated.media_type is not None and isinstance(validated.body, (dict, list)):
-            entry = next((e for e in plan.body.entries if e.key == validated.media_type),
-                         None) if plan.body else None
-            if entry is not None and entry.schema_pointer is not None:
-                closed = plan.closed_validator(entry)
-                for violation in closed.iter_violations(validated.body):
-                    if violation.keyword == "additionalProperties":
-                        drift.add("request_properties",
-                                  f"{label} {fold_pointer(violation.pointer)}")
-
-    def _record_refusal(self, error: RequestError, plan: OperationPlan | None,
-                        request: HttpRequest) -> None:
-        drift = self.drift
-        if drift is None:  # pragma: no cover - callers check
-            return
-        if isinstance(error, NotFound):
-            drift.add("unknown_paths", f"{request.method} {normalize_path(request.path)}")
-            return
-        if isinstance(error, MethodNotAllowed):
-            match = self.router.match(request.method, decode_path(request.path) or "")
-            template = (match.route.template if match is not None and match.route is not None
-                        else normalize_path(request.path))
-            drift.add("unknown_methods", f"{request.method} {template}")
-            return
-        if plan is None:
-            return
-        label = f"{plan.operation.method} {plan.operation.path_template}"
-        drift.add("operations_seen", label)
-        for violation in error.violations:
-            if violation.keyword == "contentMediaType" and violation.name == "Content-Type":
-                media = parse_media_type(HeaderMap(request.headers).get("content-type") or "")
-                drift.add("request_media_types",
-                          f"{label} {media.essence if media else '(none)'}")
-            elif violation.keyword == "additionalProperties" and violation.location == "body":
-                drift.add("request_properties", f"{label} {fold_pointer(violation.pointer)}")
-            elif violation.keyword == "additionalProperties" and violation.location == "query" \
-                    and violation.name:
-                drift.add("unknown_query_parameters", f"{label} {violation.name}")
-
-    def _record_response(self, operation: Operation, response: HttpResponse,
-                         inspection: Inspection) -> None:
-        drift = self.drift
-        if drift is None:  # pragma: no cover - callers check
-            return
-        label = f"{operation.method} {operation.path_template}"
-        responses = self._responses[operation]
-        status_ok, media_ok = responses.declares(response)
-        if not status_ok:
-            drift.add("response_statuses", f"{label} {response.status}")
-        elif not media_ok:
-            media = parse_media_type(HeaderMap(response.headers).get("content-type") or "")
-            drift.add("response_media_types", f"{label} {response.status} "
-                                              f"{media.essence if media else '(none)'}")
-        for finding in inspection.findings:
-            if finding.detector == "undeclared_property":
-                drift.add("response_properties", f"{label} {response.status} "
-                                                 f"{fold_pointer(finding.pointer)}")
 
     def _ignored(self, path: str) -> bool:
         return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.ignore_paths)

@@ -1,0 +1,91 @@
+"""What a guard tells its DriftRecorder: accepted requests (parameters sent, undeclared query
+parameters and body properties), refusals (unknown paths and methods, media types, undeclared
+properties) and responses (undeclared statuses, media types and properties)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._drift import DriftRecorder, fold_pointer, normalize_path
+from ._http import HeaderMap, HttpRequest, HttpResponse, decode_path, parse_media_type
+from ._operation import Operation, OperationPlan
+from ._response import Inspection, ResponsePlan
+from ._security import RequestContext
+from .errors import MethodNotAllowed, NotFound, RequestError
+
+if TYPE_CHECKING:  # the guard imports this module
+    from ._guard import ValidatedRequest
+
+
+def record_request(drift: DriftRecorder, plan: OperationPlan, context: RequestContext,
+                   validated: ValidatedRequest) -> None:
+    """What an accepted request shows: parameters sent, undeclared query parameters and
+    body properties (names only)."""
+    label = f"{plan.operation.method} {plan.operation.path_template}"
+    drift.add("operations_seen", label)
+    for location, values in (("path", validated.path_params), ("query", validated.query),
+                             ("header", validated.headers), ("cookie", validated.cookies)):
+        for name in values:
+            sent = (context.query if location == "query" else
+                    context.cookies if location == "cookie" else None)
+            if sent is None or name in sent or (location == "query" and any(
+                    k.startswith(name + "[") for k in sent)):
+                drift.add("parameters_sent", f"{label} {location}:{name}")
+    for name in context.query:
+        if name not in plan.query_names and not name.startswith(plan.deep_prefixes):
+            drift.add("unknown_query_parameters", f"{label} {name[:64]}")
+    if validated.media_type is not None and isinstance(validated.body, (dict, list)):
+        entry = next((e for e in plan.body.entries if e.key == validated.media_type),
+                     None) if plan.body else None
+        if entry is not None and entry.schema_pointer is not None:
+            closed = plan.closed_validator(entry)
+            for violation in closed.iter_violations(validated.body):
+                if violation.keyword == "additionalProperties":
+                    drift.add("request_properties",
+                              f"{label} {fold_pointer(violation.pointer)}")
+
+
+def record_refusal(drift: DriftRecorder, router: Any, error: RequestError,
+                   plan: OperationPlan | None, request: HttpRequest) -> None:
+    """What a refused request shows: an unknown path or method, an undeclared media type,
+    undeclared body properties or query parameters."""
+    if isinstance(error, NotFound):
+        drift.add("unknown_paths", f"{request.method} {normalize_path(request.path)}")
+        return
+    if isinstance(error, MethodNotAllowed):
+        match = router.match(request.method, decode_path(request.path) or "")
+        template = (match.route.template if match is not None and match.route is not None
+                    else normalize_path(request.path))
+        drift.add("unknown_methods", f"{request.method} {template}")
+        return
+    if plan is None:
+        return
+    label = f"{plan.operation.method} {plan.operation.path_template}"
+    drift.add("operations_seen", label)
+    for violation in error.violations:
+        if violation.keyword == "contentMediaType" and violation.name == "Content-Type":
+            media = parse_media_type(HeaderMap(request.headers).get("content-type") or "")
+            drift.add("request_media_types",
+                      f"{label} {media.essence if media else '(none)'}")
+        elif violation.keyword == "additionalProperties" and violation.location == "body":
+            drift.add("request_properties", f"{label} {fold_pointer(violation.pointer)}")
+        elif violation.keyword == "additionalProperties" and violation.location == "query" \
+                and violation.name:
+            drift.add("unknown_query_parameters", f"{label} {violation.name}")
+
+
+def record_response(drift: DriftRecorder, responses: ResponsePlan, operation: Operation,
+                    response: HttpResponse, inspection: Inspection) -> None:
+    """What a response shows: an undeclared status, media type or property."""
+    label = f"{operation.method} {operation.path_template}"
+    status_ok, media_ok = responses.declares(response)
+    if not status_ok:
+        drift.add("response_statuses", f"{label} {response.status}")
+    elif not media_ok:
+        media = parse_media_type(HeaderMap(response.headers).get("content-type") or "")
+        drift.add("response_media_types", f"{label} {response.status} "
+                                          f"{media.essence if media else '(none)'}")
+    for finding in inspection.findings:
+        if finding.detector == "undeclared_property":
+            drift.add("response_properties", f"{label} {response.status} "
+                                             f"{fold_pointer(finding.pointer)}")
