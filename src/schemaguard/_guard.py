@@ -443,14 +443,9 @@ class Guard:
             body = request.body
             if read_body is not None:
                 body = read_body(plan.settings.max_body_bytes)
-            validated = self._finish(plan, context, head, auth, body, read_body is not None)
-            if self.drift is not None:
-                record_request(self.drift, plan, context, validated)
-            return validated
+            return self._finish(plan, context, head, auth, body, read_body is not None)
         except RequestError as error:
-            if self.drift is not None:
-                record_refusal(self.drift, self.router, error, plan, request)
-            self._refuse(error, plan)
+            self._refuse(error, plan, request)
             return None
 
     async def run_async(
@@ -476,14 +471,9 @@ class Guard:
             body = request.body
             if read_body is not None:
                 body = await read_body(plan.settings.max_body_bytes)
-            validated = self._finish(plan, context, head, auth, body, read_body is not None)
-            if self.drift is not None:
-                record_request(self.drift, plan, context, validated)
-            return validated
+            return self._finish(plan, context, head, auth, body, read_body is not None)
         except RequestError as error:
-            if self.drift is not None:
-                record_refusal(self.drift, self.router, error, plan, request)
-            self._refuse(error, plan)
+            self._refuse(error, plan, request)
             return None
 
     # The phases of a check, in DESIGN.md's order. Each raises a RequestError to refuse.
@@ -504,7 +494,7 @@ class Guard:
         if match is None:
             error = NotFound("no operation of the spec matches this path", (
                 Violation("route", None, "", "path", "no path of the spec matches", ""),))
-            if self.drift is not None and self.unknown_paths != "reject":
+            if self.drift is not None and self.unknown_paths != "reject":  # not refused
                 record_refusal(self.drift, self.router, error, None, request)
             if self.unknown_paths == "pass":
                 return None
@@ -523,8 +513,11 @@ class Guard:
             return None
         return plan, match.params
 
-    def _refuse(self, error: RequestError, plan: OperationPlan | None) -> None:
+    def _refuse(self, error: RequestError, plan: OperationPlan | None,
+                request: HttpRequest) -> None:
         """Raise ``error``, or only report it (and let the request through) in report mode."""
+        if self.drift is not None:
+            record_refusal(self.drift, self.router, error, plan, request)
         operation = plan.operation if plan is not None else None
         error.operation = operation
         if self.on_violation is not None:
@@ -647,11 +640,14 @@ class Guard:
         value = (None if not body and plan.body is None  # the usual GET: nothing to read
                  else self.bodies.value(plan, body, entry, media_type, settings))
         by_location = found.by_location
-        return ValidatedRequest(
+        validated = ValidatedRequest(
             plan.operation, by_location["path"], by_location["query"], by_location["header"],
             by_location["cookie"], value, auth.principal, auth.principals,
             entry.key if entry else None,
         )
+        if self.drift is not None:
+            record_request(self.drift, plan, context, validated)
+        return validated
 
     def _ignored(self, path: str) -> bool:
         return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.ignore_paths)
