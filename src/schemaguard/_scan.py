@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from ._source import join_pointer
+from ._source import join_pointer, split_pointer
 
 REDACTED = "[REDACTED]"
 SCAN_MODES = ("off", "report", "redact", "block")
@@ -241,8 +241,6 @@ def serialize(document: Any) -> bytes:
 
 def path_of(document: Any, pointer: str) -> tuple[str | int, ...] | None:
     """The key path of ``pointer`` in ``document`` (list indexes as integers)."""
-    from ._source import split_pointer
-
     node = document
     path: list[str | int] = []
     for token in split_pointer(pointer):

@@ -6,18 +6,17 @@ as the same JSON type).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-import orjson
 from hypothesis import strategies as st
 
 from ._body import MediaEntry
 from ._generate import TEXT
 from ._http import parse_media_type
 from ._params import Parameter
+from ._scan import serialize as json_bytes  # orjson, exact past 64-bit integers
 from ._shape import Shape, coerce
 
 _PATH_FORBIDDEN = frozenset("/,;=.")
@@ -165,13 +164,6 @@ def cookie_pairs(parameter: Parameter, value: Any) -> list[str]:
 
 def json_text(value: Any) -> str:
     return json_bytes(value).decode("utf-8")
-
-
-def json_bytes(value: Any) -> bytes:
-    try:
-        return orjson.dumps(value)
-    except TypeError:  # integers past 64 bits
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def content_type(entry: MediaEntry) -> str | None:
