@@ -289,3 +289,22 @@ def test_asgi_answers_429_per_client_address() -> None:
     assert answers[2].headers["content-type"] == "application/problem+json"
     assert "retry-after" in answers[2].headers
     assert len(calls) == 3
+
+
+@pytest.mark.parametrize("limit", [
+    "10/second", "100 per minute", "5/2 hours", "10/second;1000/hour", "10 / Minute",
+    "10/second, 5/minute", "1/s", "x/second", "10/fortnight", "", "100",
+])
+def test_check_and_the_guard_agree_on_limit_strings(limit: str) -> None:
+    """`schemaguard check` (SG036) reads the notation without the limits package; the guard
+    reads it with limits. They must agree, or check would pass a spec the guard refuses."""
+    from limits import parse_many
+
+    from schemaguard._limits import extension_problem
+
+    try:
+        parse_many(limit)
+        runtime_ok = True
+    except ValueError:
+        runtime_ok = False
+    assert (extension_problem(limit) is None) == runtime_ok

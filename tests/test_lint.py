@@ -101,6 +101,8 @@ CASES = [
     Case("SG033-path-without-operations.yaml", "SG033", 8, 3, "warning", 0),
     Case("SG034-read-only-required.yaml", "SG034", 22, 7, "info", 0),
     Case("SG035-ambiguous-segment.yaml", "SG035", 9, 5, "warning", 0),
+    Case("SG036-bad-rate-limit.yaml", "SG036", 10, 7, "error", 1, also=frozenset({"SG101"})),
+    Case("SG037-x-sensitive-not-boolean.yaml", "SG037", 14, 11, "warning", 0),
     # SG101..SG107: security lints.
     Case("SG101-operation-without-security.yaml", "SG101", 7, 5, "warning", 0),
     Case("SG102-api-key-in-query.yaml", "SG102", 16, 5, "warning", 0),

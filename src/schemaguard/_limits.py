@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -176,6 +177,36 @@ def _check(limit: RateLimit) -> None:
     if limit.strategy not in STRATEGIES:
         raise ValueError(f"rate limit strategy must be one of {', '.join(STRATEGIES)}, not "
                          f"{limit.strategy!r}")
+
+
+# The `limits` notation ("10/second", "100 per minute", "5/2 hours"; several joined by ; , |).
+_LIMIT = re.compile(r"^\s*\d+\s*(?:/|per)\s*(?:\d+\s*)?"
+                    r"(?:years?|months?|days?|hours?|minutes?|seconds?)\s*$", re.IGNORECASE)
+
+
+_FIELDS = frozenset({"limit", "key", "per", "strategy"})
+
+
+def extension_problem(raw: Any) -> str | None:
+    """What is wrong with an ``x-rate-limit`` value (`schemaguard check`), or None."""
+    for item in raw if isinstance(raw, list) else [raw]:
+        if isinstance(item, Mapping):
+            unknown = sorted(set(item) - _FIELDS)
+            if unknown:
+                return f"unknown field `{unknown[0]}`"
+            limit = item.get("limit")
+            if item.get("key", "client") not in KEYS:
+                return f"key must be one of {', '.join(KEYS)}"
+            if item.get("per", "operation") not in PER:
+                return f"per must be one of {', '.join(PER)}"
+            if item.get("strategy", "fixed-window") not in STRATEGIES:
+                return f"strategy must be one of {', '.join(STRATEGIES)}"
+        else:
+            limit = item
+        if not isinstance(limit, str) or not all(
+                _LIMIT.match(part) for part in re.split(r"[;,|]", limit)):
+            return "expected a limit like `100/minute` or `10/second;1000/hour`"
+    return None
 
 
 def from_extension(raw: Any, operation: Operation | None = None) -> RateLimit:

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from ._formats import KNOWN_FORMATS
 from ._keywords import subschemas
+from ._limits import extension_problem
 from ._operation import _parameter as compile_parameter
 from ._regex import needs_backtracking
 from ._schema import SchemaValidator, compile_at, compile_schema
@@ -59,6 +60,8 @@ RULES: dict[str, tuple[Severity, str]] = {
     "SG034": ("info", "readOnly property listed in `required` (required in responses only)"),
     "SG035": ("warning", "several parameters share a path segment and a value may contain "
                          "the separator (the split is ambiguous)"),
+    "SG036": ("error", "x-rate-limit the guard cannot use (it refuses to start)"),
+    "SG037": ("warning", "x-sensitive must be true or false"),
     "SG101": ("warning", "operation without security"),
     "SG102": ("warning", "API key sent in the query string"),
     "SG103": ("warning", "credentials over a plain http server"),
@@ -129,6 +132,7 @@ class _Checker:
     def run(self) -> list[Finding]:
         self.structure()
         self.paths()
+        self.rate_limits()
         self.security_schemes()
         self.schemas()
         self.examples()
@@ -329,10 +333,31 @@ class _Checker:
             if plain_http and scheme.get("type") in ("http", "apiKey", "oauth2"):
                 self.add("SG103", f"`{name}` credentials would cross a plain http server", at)
 
+    def rate_limits(self) -> None:
+        """`x-rate-limit` on the root and on operations (schemaguard's extension)."""
+        content = self.spec.content
+        places = [("/x-rate-limit", content.get("x-rate-limit"))]
+        paths = content.get("paths")
+        for template, item in (paths.items() if isinstance(paths, dict) else []):
+            for method in METHODS:
+                op = item.get(method) if isinstance(item, dict) else None
+                if isinstance(op, dict) and "x-rate-limit" in op:
+                    places.append((join_pointer("/paths", template, method, "x-rate-limit"),
+                                   op["x-rate-limit"]))
+        for pointer, raw in places:
+            if raw is None:
+                continue
+            problem = extension_problem(raw)
+            if problem is not None:
+                self.add("SG036", f"x-rate-limit: {problem}", pointer)
+
     def schemas(self) -> None:
         for uri, pointer, schema in self._all_schemas():
             if not isinstance(schema, dict):
                 continue
+            if "x-sensitive" in schema and not isinstance(schema["x-sensitive"], bool):
+                self.add("SG037", "`x-sensitive` must be true or false (scan_responses reads "
+                                  "only `true`)", join_pointer(pointer, "x-sensitive"), uri)
             if self.spec.dialect == "oas30" and "$ref" in schema and len(schema) > 1:
                 extra = sorted(k for k in schema if k != "$ref" and not k.startswith("x-"))
                 if extra:
