@@ -276,7 +276,8 @@ class ResponsePlan:
         return violations
 
     def _body(self, declared: _Declared, headers: HeaderMap, body: bytes,
-              max_errors: int, value: Any = None) -> list[Violation]:
+              max_errors: int, value: Any = _NOTHING) -> list[Violation]:
+        """The body's violations; ``value`` is the body already parsed, when it was."""
         if not declared.entries:
             if body:
                 return [Violation("response", None, "", "unexpected",
@@ -293,13 +294,12 @@ class ResponsePlan:
         if entry.schema_pointer is None:
             return []
         validator = self._validator(declared.uri, entry.schema_pointer)
-        if media_type.is_json and value is not None and value is not _NOTHING:
-            pass  # parsed already (inspect)
-        elif media_type.is_json:
-            try:
-                value = self.decode_json(body)
-            except BodyError as exc:
-                return [Violation("response", None, "", exc.keyword, exc.message, "")]
+        if media_type.is_json:
+            if value is _NOTHING:
+                try:
+                    value = self.decode_json(body)
+                except BodyError as exc:
+                    return [Violation("response", None, "", exc.keyword, exc.message, "")]
         elif media_type.type == "text":
             value = body.decode(media_type.parameter("charset") or "utf-8", "replace")
         else:
