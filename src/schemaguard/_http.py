@@ -15,14 +15,15 @@ from urllib.parse import unquote, unquote_to_bytes
 Headers = Sequence[tuple[str, str]]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HttpRequest:
     """A request as the client sent it.
 
     ``path`` is the raw, percent-encoded path including any server base path; ``query`` the
     raw query string; ``headers`` (name, value) pairs with repeats kept; ``client_cert`` the DER
     bytes of a TLS client certificate the server verified; ``client`` the peer address the
-    server saw (rate limits per client).
+    server saw (rate limits per client). Treat it as read-only: it is not frozen because the
+    middlewares build one per request, and a frozen dataclass costs four times as much to build.
     """
 
     method: str

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -43,6 +44,7 @@ _REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not
             415: "Unsupported Media Type", 422: "Unprocessable Content",
             429: "Too Many Requests", 500: "Internal Server Error"}
 _SAFE_PATH = "/:@!$&'()*+,;=-._~"
+_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9/:@!$&'()*+,;=\-._~]")
 
 
 class GuardMiddleware:
@@ -58,11 +60,11 @@ class GuardMiddleware:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         chunks: list[bytes] = []  # what was read, even when reading stopped at the cap
-        complete: list[bool] = []
+        complete: list[bytes] = []  # the whole body, once it was read
 
         def read_body(cap: int) -> bytes:
             body = _read_body(environ, cap, chunks)
-            complete.append(True)
+            complete.append(body)
             return body
 
         validated: ValidatedRequest | None
@@ -77,7 +79,7 @@ class GuardMiddleware:
                 return _answer(start_response, *answer)
             validated = None  # report mode: a fault in the guard never blocks traffic
         if complete:
-            body = b"".join(chunks)
+            body = complete[0]
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
         elif chunks:  # report mode let a body through that was only partly read
@@ -152,12 +154,14 @@ def _request(environ: Environ) -> HttpRequest:
             raw = urlsplit(raw).path or "/"
         path = raw.split("?", 1)[0]
     else:
-        # PEP 3333: PATH_INFO holds the decoded bytes as latin-1; quote them back.
-        script = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-        path = quote(script.encode("latin-1"), safe=_SAFE_PATH)
+        # PEP 3333: PATH_INFO holds the decoded bytes as latin-1; quote them back (a path of
+        # characters that need no quoting, the usual one, is used as it is).
+        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        if _NEEDS_QUOTING.search(path) is not None:
+            path = quote(path.encode("latin-1"), safe=_SAFE_PATH)
     names = _HEADER_NAMES
-    headers = [(names.get(key) or _header_name(key), value) for key, value in environ.items()
-               if key[:5] == "HTTP_"]
+    headers = [(name, value) for key, value in environ.items()
+               if (name := names.get(key)) or (name is None and (name := _header_name(key)))]
     if environ.get("CONTENT_TYPE"):
         headers.append(("content-type", environ["CONTENT_TYPE"]))
     if environ.get("CONTENT_LENGTH"):
@@ -167,11 +171,13 @@ def _request(environ: Environ) -> HttpRequest:
                        environ.get("REMOTE_ADDR") or None)
 
 
-_HEADER_NAMES: dict[str, str] = {}  # HTTP_X_API_KEY -> x-api-key (bounded)
+# Environ key -> header name ("HTTP_X_API_KEY" -> "x-api-key"), or "" for any other key
+# (CONTENT_TYPE and CONTENT_LENGTH are added apart, when not empty); bounded.
+_HEADER_NAMES: dict[str, str] = {}
 
 
 def _header_name(key: str) -> str:
-    name = key[5:].replace("_", "-").lower()
+    name = key[5:].replace("_", "-").lower() if key[:5] == "HTTP_" else ""
     if len(_HEADER_NAMES) < 4096:
         _HEADER_NAMES[key] = name
     return name
