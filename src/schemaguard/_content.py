@@ -6,6 +6,8 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
+import orjson
+
 from ._body import BodyError, MediaEntry, decode_form, decode_multipart, select
 from ._http import HeaderMap, MediaType, parse_media_type
 from ._operation import OperationPlan, Settings
@@ -20,9 +22,13 @@ class BodyPolicy:
     """How a guard reads request bodies (its options, fixed at construction)."""
 
     def __init__(self, content_encodings: tuple[str, ...], decode_json: Any,
-                 invalid_status: int, allow_unexpected_body: bool) -> None:
+                 invalid_status: int, allow_unexpected_body: bool,
+                 shallow_depth: int = -1) -> None:
         self.content_encodings = content_encodings
         self.decode_json = decode_json
+        # Bodies whose schema keeps valid instances within this depth (and their numbers
+        # small) are parsed before any scan (-1: never, e.g. duplicate keys are refused).
+        self.shallow_depth = shallow_depth
         self.invalid_status = invalid_status
         self.allow_unexpected_body = allow_unexpected_body
 
@@ -105,6 +111,19 @@ class BodyPolicy:
                           "")])
         if entry is None or media_type is None:  # pragma: no cover - _content refused it
             raise self._invalid("the request body cannot be read", [])
+        validators = plan.compiled or plan.validators()
+        validator = validators.bodies.get(entry.key)
+        if media_type.is_json and validator is not None and \
+                validators.shallow_json.get(entry.key, 1025) <= self.shallow_depth:
+            # A body that passes cannot be too deep or hold an inexact number (_bound): the
+            # scans of decode_json run only for one that fails, to tell why it failed.
+            try:
+                value = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                pass
+            else:
+                if validator.is_valid(value):
+                    return value
         try:
             if media_type.is_json:  # the usual body: no further dispatch
                 to_validate = to_handler = self.decode_json(body)
@@ -116,7 +135,6 @@ class BodyPolicy:
             pointer = exc.pointer if isinstance(exc, BodyError) else ""
             raise self._invalid("the request body cannot be decoded", [
                 Violation("body", None, pointer, keyword, message, "")]) from None
-        validator = (plan.compiled or plan.validators()).bodies.get(entry.key)
         if validator is not None and not validator.is_valid(to_validate):
             violations = validator.first_violations(to_validate, settings.max_errors,
                                                     large=len(body) > LARGE_BODY)

@@ -206,7 +206,8 @@ class Guard:
                         if self.scan_responses != "off" else None)
         self.decode_json = json_decoder(self.max_json_depth, bool(reject_duplicate_keys))
         self.bodies = BodyPolicy(self.content_encodings, self.decode_json, self.invalid_status,
-                                 self.allow_unexpected_body)
+                                 self.allow_unexpected_body,
+                                 -1 if reject_duplicate_keys else self.max_json_depth)
         self._overrides = dict(operations or {})
         self.router: Router[OperationPlan] = Router(base_paths(self.spec.content.get("servers")))
         self.operations: list[Operation] = []

@@ -64,6 +64,9 @@ class BodySpec:
 class Validators:
     parameters: SchemaValidator | None
     bodies: dict[str, SchemaValidator]  # by MediaEntry.key
+    # The JSON bodies whose schema bounds their nesting to this depth and keeps their numbers
+    # small (_bound): parsed before any scan, scanned only when they fail validation.
+    shallow_json: dict[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,12 +216,16 @@ class OperationPlan:
                                           self.formats)
             params = SchemaValidator(compiler, validator)
         bodies: dict[str, SchemaValidator] = {}
+        shallow: dict[str, int] = {}
         for entry in self.body.entries if self.body else []:
             if entry.schema_pointer is not None:
-                bodies[entry.key] = compile_at(self.spec, entry.schema_pointer,
-                                               context="request", formats=self.formats,
-                                               uri=self.uri)
-        return Validators(params, bodies)
+                body = compile_at(self.spec, entry.schema_pointer, context="request",
+                                  formats=self.formats, uri=self.uri)
+                bodies[entry.key] = body
+                bound = body.instance_bound()
+                if bound.small_numbers and bound.depth is not None:
+                    shallow[entry.key] = bound.depth
+        return Validators(params, bodies, shallow)
 
 
 def _ref(spec: Spec, uri: str, pointer: str) -> str:

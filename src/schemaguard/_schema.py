@@ -9,6 +9,7 @@ from urllib.parse import unquote
 
 import jsonschema_rs
 
+from ._bound import ANYTHING, Bound, schema_bound
 from ._compile import Compiler, Context, compiler_for
 from ._graph import MAX_IN_PLACE_COST, find_cycle, over_budget
 from ._keywords import DIALECTS, Dialect, check_keywords, subschemas
@@ -101,17 +102,25 @@ class SchemaValidator:
     when asked for.
     """
 
-    __slots__ = ("_compiler", "_max_depth", "_validator", "dialect", "is_valid")
+    __slots__ = ("_compiler", "_max_depth", "_root", "_validator", "dialect", "is_valid")
 
     def __init__(self, compiler: Compiler, validator: jsonschema_rs.Validator,
-                 max_depth: int | None = None) -> None:
+                 max_depth: int | None = None, root: str | None = None) -> None:
         self._compiler = compiler
         self._validator = validator
         self._max_depth = max_depth
+        self._root = root  # the compiler's definition id of the schema, when known
         self.dialect = compiler.dialect
         self.is_valid: Callable[[Any], bool] = validator.is_valid
         if max_depth is not None:
             self.is_valid = self._guarded_is_valid
+
+    def instance_bound(self) -> Bound:
+        """How deep a valid instance can nest and whether its numbers are small (_bound)."""
+        if self._root is None:
+            return ANYTHING
+        return schema_bound(self._compiler.definitions(self._root), self._root,
+                            self._compiler.ref(""))
 
     def _guarded_is_valid(self, instance: Any) -> bool:
         # A recursive schema follows the instance as deep as it goes; the engine's stack does
@@ -198,7 +207,7 @@ def compile_schema(
     except jsonschema_rs.ValidationError as exc:  # the engine refused the rewritten schema
         raise SpecError(f"invalid schema: {exc.message.splitlines()[0][:200]}") from None
     recursive = compiler.recursive(root) or (spec is None and "$ref" in repr(schema))
-    return SchemaValidator(compiler, validator, MAX_INSTANCE_DEPTH if recursive else None)
+    return SchemaValidator(compiler, validator, MAX_INSTANCE_DEPTH if recursive else None, root)
 
 
 def compile_at(
@@ -217,8 +226,8 @@ def compile_at(
     for token in split_pointer(pointer):
         node = node[int(token)] if isinstance(node, list) else node[token]
     compiler = compiler_for(spec, spec.schema_dialect, context, closed)
-    validator, _ = compiler.build(node, formats, origin=(uri, pointer))
-    return SchemaValidator(compiler, validator)
+    validator, root = compiler.build(node, formats, origin=(uri, pointer))
+    return SchemaValidator(compiler, validator, root=root)
 
 
 def _check(schema: Any, dialect: Dialect, with_spec: bool) -> None:

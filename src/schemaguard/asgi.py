@@ -106,7 +106,12 @@ async def _read_body(receive: Receive, cap: int, timeout: float, body: bytearray
     try:
         yielded = next(pending)
     except StopIteration as done:  # the message was there: no wait, so no timer yet
-        if _take(done.value, cap, body):
+        message = done.value
+        whole: bytes = message.get("body", b"")
+        if message["type"] == "http.request" and not message.get("more_body", False) and \
+                len(whole) <= cap:
+            return whole  # the usual body: one message, passed on without a copy
+        if _take(message, cap, body):
             return bytes(body)
         first = None
     else:
@@ -272,12 +277,23 @@ def _request(scope: Scope) -> HttpRequest:
         # Newer servers put root_path inside path already; older ones do not.
         full = decoded if decoded.startswith(root) else root + decoded
         path = quote(full.encode("utf-8"), safe=_SAFE_PATH)
-    headers = [(k.decode("latin-1").lower(), v.decode("latin-1"))
-               for k, v in scope.get("headers", [])]
+    names = _HEADER_NAMES
+    headers = [(names.get(k) or _header_name(k), v.decode("latin-1"))
+               for k, v in scope.get("headers", ())]
     query = scope.get("query_string", b"").decode("latin-1")
     client = scope.get("client")
     return HttpRequest(scope.get("method", "GET"), path or "/", query, headers, b"",
                        _client_cert(scope), str(client[0]) if client else None)
+
+
+_HEADER_NAMES: dict[bytes, str] = {}  # b"X-Api-Key" -> "x-api-key" (bounded)
+
+
+def _header_name(raw: bytes) -> str:
+    name = raw.decode("latin-1").lower()
+    if len(_HEADER_NAMES) < 4096:
+        _HEADER_NAMES[raw] = name
+    return name
 
 
 def _client_cert(scope: Scope) -> bytes | None:

@@ -1,0 +1,233 @@
+"""The schema bound (_bound.py) and the JSON fast path it opens in the guard.
+
+A JSON body whose schema bounds its nesting and keeps its numbers inside +-2**63 is parsed
+before the depth and big-integer scans, which then run only when the body fails validation.
+Soundness is what matters: every instance the engine accepts must lie within the bound, and the
+guard must answer every body exactly as it does without the fast path.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+import schemaguard as sg
+from schemaguard._bound import Bound
+from strategies import from_schema, json_values, schemas
+
+SPECS = Path(__file__).resolve().parent.parent / "specs"
+BIG = 2**63
+
+
+def depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((depth(v) for v in value), default=0)
+    return 0
+
+
+def numbers(value: Any) -> list[int | float]:
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in numbers(v)]
+    if isinstance(value, list):
+        return [n for v in value for n in numbers(v)]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [value]
+    return []
+
+
+def bound(schema: Any, dialect: str = "oas31") -> Bound:
+    return sg.compile_schema(schema, dialect, context="request").instance_bound()
+
+
+def closed(properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False, "properties": properties}
+
+
+INT = {"type": "integer", "minimum": 0, "maximum": 10}
+
+
+@pytest.mark.parametrize(("schema", "dialect", "expected"), [
+    ({"type": "string"}, "oas31", Bound(0, True)),
+    ({"type": "integer"}, "oas31", Bound(0, False)),  # unbounded integers: scan
+    (INT, "oas31", Bound(0, True)),
+    ({"type": "integer", "format": "int32"}, "oas30", Bound(0, True)),
+    # int64's minimum is -2**63: -2**63 - 1 becomes that float in orjson and would pass.
+    ({"type": "integer", "format": "int64"}, "oas30", Bound(0, False)),
+    ({"type": "number", "exclusiveMinimum": -BIG, "exclusiveMaximum": BIG}, "oas31",
+     Bound(0, True)),
+    ({"type": "integer", "minimum": 0, "maximum": BIG}, "oas31", Bound(0, False)),
+    ({"type": "integer", "minimum": 0, "maximum": 2**64}, "oas31", Bound(0, False)),
+    ({"type": "integer", "minimum": -BIG, "maximum": 0}, "oas31", Bound(0, False)),
+    ({"type": "integer", "allOf": [{"minimum": 0, "maximum": 5}]}, "oas31", Bound(0, True)),
+    # Conservative: each member bounds one side only, and sides are not combined across
+    # members (specs write both bounds together); unbounded means the body is scanned.
+    ({"type": "integer", "allOf": [{"minimum": 0}, {"maximum": 5}]}, "oas31", Bound(0, False)),
+    (closed({"a": INT, "b": closed({"c": {"type": "array", "items": INT}})}), "oas31",
+     Bound(3, True)),
+    ({"type": "object", "properties": {"a": INT}}, "oas31", Bound(None, False)),  # open
+    ({"type": "object", "additionalProperties": INT}, "oas31", Bound(1, True)),
+    ({"type": "object", "additionalProperties": False,
+      "patternProperties": {"^x": {"type": "array", "items": INT}}}, "oas31", Bound(2, True)),
+    ({"type": "array"}, "oas31", Bound(None, False)),
+    ({"type": "array", "prefixItems": [INT], "items": False}, "oas31", Bound(1, True)),
+    ({"type": "array", "items": [INT], "additionalItems": False}, "draft4", Bound(1, True)),
+    ({"type": "array", "items": [INT]}, "draft4", Bound(None, False)),
+    ({"enum": [[1, [2]], "x"]}, "oas31", Bound(2, True)),
+    ({"enum": [BIG]}, "oas31", Bound(0, False)),
+    ({"const": {"a": []}}, "oas31", Bound(2, True)),
+    ({"anyOf": [INT, closed({"a": INT})]}, "oas31", Bound(1, True)),
+    ({"oneOf": [INT, {"type": "array"}]}, "oas31", Bound(None, False)),
+    ({"allOf": [{"type": "array"}, {"items": INT}]}, "oas31", Bound(1, True)),
+    ({"not": {}}, "oas31", Bound(-1, True)),
+    (False, "oas31", Bound(-1, True)),
+    (True, "oas31", Bound(None, False)),
+    ({"type": ["string", "null"]}, "oas31", Bound(0, True)),
+    ({"type": "string", "nullable": True}, "oas30", Bound(0, True)),
+])
+def test_bound_of_schema(schema: Any, dialect: str, expected: Bound) -> None:
+    assert bound(schema, dialect) == expected
+
+
+def test_recursion_is_unbounded() -> None:
+    spec = sg.load_spec(SPECS / "recursive.yaml")
+    guard = sg.Guard(spec)
+    bounds = [v.instance_bound() for plan in guard._plans.values()
+              for v in plan.validators().bodies.values()]
+    assert len(bounds) == 3
+    assert all(b == Bound(None, False) for b in bounds)
+
+
+def test_read_only_property_is_never_in_a_request() -> None:
+    """The request context rewrites a readOnly property to `not: {}`: nothing can fill it, so
+    it adds nothing to the bound."""
+    schema = closed({"id": {"type": "object", "readOnly": True}, "name": {"type": "string"}})
+    assert bound(schema) == Bound(1, True)
+
+
+# -- soundness: every accepted instance lies within the bound ---------------------------------
+
+_HOSTILE = st.one_of(
+    st.sampled_from([BIG, -BIG - 1, 2**64 + 5, 1e19, -1e300, 9.3e18]),
+    st.recursive(st.just([]), lambda inner: st.lists(inner, max_size=2), max_leaves=30),
+)
+
+
+def closing(schema: Any) -> Any:
+    """``schema`` with objects closed, arrays typed and numbers bounded where they were not:
+    generated schemas are mostly unbounded, and a bounded one is what the test is about."""
+    if isinstance(schema, list):
+        return [closing(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: closing(v) if k in ("properties", "items", "additionalProperties", "allOf",
+                                  "anyOf", "oneOf") else v for k, v in schema.items()}
+    if isinstance(out.get("properties"), dict):
+        out["properties"] = {k: closing(v) for k, v in schema["properties"].items()}
+    out.setdefault("additionalProperties", False)
+    out.setdefault("items", {"type": "string"})
+    if "minimum" not in out and "maximum" not in out:
+        out.update(minimum=-1000, maximum=1000)
+    return out
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data(), dialect=st.sampled_from(["draft4", "draft2020-12", "oas30", "oas31"]),
+       close=st.booleans())
+def test_accepted_instances_lie_within_the_bound(data: st.DataObject, dialect: str,
+                                                 close: bool) -> None:
+    schema = data.draw(schemas(dialect))
+    if close:
+        schema = closing(schema)
+    try:
+        validator = sg.compile_schema(schema, dialect, context="request")
+    except sg.SpecError:
+        return
+    found = validator.instance_bound()
+    instance = data.draw(st.one_of(from_schema(schema), json_values(), _HOSTILE))
+    if not validator.is_valid(instance):
+        return
+    event(f"accepted, depth {'unbounded' if found.depth is None else 'bounded'}, numbers "
+          f"{'small' if found.small_numbers else 'any'}")
+    if found.depth is not None:
+        assert depth(instance) <= found.depth, (schema, instance, found)
+    if found.small_numbers:
+        assert all(-BIG < n < BIG for n in numbers(instance)), (schema, instance, found)
+
+
+# -- the guard answers the same with and without the fast path --------------------------------
+
+def _twins() -> tuple[sg.Guard, sg.Guard]:
+    fast = sg.Guard(SPECS / "bench.yaml")
+    slow = sg.Guard(SPECS / "bench.yaml")
+    slow.bodies.shallow_depth = -1  # never take the fast path
+    return fast, slow
+
+
+def _answer(guard: sg.Guard, body: bytes) -> Any:
+    request = sg.HttpRequest("POST", "/v1/pets", "", [("content-type", "application/json")],
+                             body)
+    try:
+        validated = guard.check_request(request)
+    except sg.RequestError as error:
+        return error.status_code, [v.to_dict() for v in error.violations]
+    assert validated is not None
+    return 201, validated.body
+
+
+def _new_pet() -> dict[str, Any]:
+    return {"name": "Rex", "animal": {"pet_type": "cat", "indoor": True, "lives_left": 9},
+            "status": "available", "owner": {"name": "Ann", "email": "ann@example.com"}}
+
+
+def test_bench_create_pet_takes_the_fast_path() -> None:
+    fast, _ = _twins()
+    plan = fast._plans[fast.operation("post", "/pets")]
+    assert plan.validators().shallow_json == {"application/json": 3}
+
+
+@pytest.mark.parametrize(("body", "status", "keyword"), [
+    # A deep value where the closed schema allows nothing: too deep wins, as without the fast
+    # path (the default limit is 64 levels).
+    ({**_new_pet(), "x": json.loads("[" * 70 + "]" * 70)}, 400, "maxDepth"),
+    # 2**64 + 5 is a float for orjson; the exact integer goes past `maximum: 9`.
+    ({**_new_pet(), "animal": {"pet_type": "cat", "indoor": True, "lives_left": 2**64 + 5}},
+     400, "maximum"),
+    (_new_pet(), 201, None),
+])
+def test_fast_path_answers_as_the_full_decoder(body: Any, status: int,
+                                              keyword: str | None) -> None:
+    fast, slow = _twins()
+    raw = json.dumps(body).encode()
+    answer = _answer(fast, raw)
+    assert answer == _answer(slow, raw)
+    assert answer[0] == status
+    if keyword is not None:
+        assert answer[1][0]["keyword"] == keyword
+    else:
+        assert answer[1] == body
+
+
+_BODIES = st.one_of(
+    json_values(),
+    st.builds(lambda extra: {**_new_pet(), **extra},
+              st.dictionaries(st.sampled_from(["name", "tags", "weight_kg", "notes", "x"]),
+                              st.one_of(json_values(), _HOSTILE), max_size=2)),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(body=_BODIES, prefix=st.sampled_from([b"", b"\xef\xbb\xbf", b" "]))
+def test_fast_path_changes_no_answer(body: Any, prefix: bytes) -> None:
+    fast, slow = _TWINS
+    raw = prefix + json.dumps(body).encode()
+    assert _answer(fast, raw) == _answer(slow, raw)
+
+
+_TWINS = _twins()
