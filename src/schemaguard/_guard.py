@@ -529,7 +529,7 @@ class Guard:
         self._report(error, operation)
 
     def _prepare(self, plan: OperationPlan, request: HttpRequest) -> RequestContext:
-        headers = HeaderMap(request.headers)
+        headers = HeaderMap.of(request.headers)
         if request.body or "content-length" in headers:
             self._check_length(headers, request.body, plan.settings.max_body_bytes)
         raw_query = request.query

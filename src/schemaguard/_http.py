@@ -8,8 +8,9 @@ Werkzeug), so schemaguard validates exactly the values the handler will read.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, overload
 from urllib.parse import unquote, unquote_to_bytes
 
 Headers = Sequence[tuple[str, str]]
@@ -76,6 +77,112 @@ class HeaderMap:
 
     def names(self) -> list[str]:
         return list(self._values)
+
+    @staticmethod
+    def of(headers: Headers) -> HeaderMap:
+        """The map of ``headers``; a WSGI environ's headers are looked up where they are."""
+        if type(headers) is EnvironHeaders:
+            return headers.map()
+        return HeaderMap(headers)
+
+
+class EnvironHeaders(Sequence[tuple[str, str]]):
+    """A WSGI environ's request headers as (name, value) pairs, read where they are.
+
+    Servers keep each header at ``HTTP_<NAME>`` (upper case, ``-`` written ``_``, repeats
+    already joined), Content-Type and Content-Length at ``CONTENT_TYPE`` and
+    ``CONTENT_LENGTH``. A lookup goes straight to that key, so a request costs the headers
+    the guard asks about rather than a pass over the environ's twenty-odd keys; the pairs are
+    built only if something iterates them. Names come out lower-case, ``_`` read as ``-``.
+    """
+
+    __slots__ = ("_environ", "_pairs")
+
+    def __init__(self, environ: Mapping[str, Any]) -> None:
+        self._environ = environ
+        self._pairs: list[tuple[str, str]] | None = None
+
+    def _all(self) -> list[tuple[str, str]]:
+        if self._pairs is None:
+            environ = self._environ
+            pairs = [(key[5:].replace("_", "-").lower(), value)
+                     for key, value in environ.items() if key[:5] == "HTTP_"]
+            for key, name in _CGI_HEADERS:
+                if environ.get(key):
+                    pairs.append((name, environ[key]))
+            self._pairs = pairs
+        return self._pairs
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[str, str]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[tuple[str, str]]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[str, str] | Sequence[tuple[str, str]]:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._all())
+
+    def __repr__(self) -> str:
+        return f"EnvironHeaders({self._all()!r})"
+
+    def map(self) -> HeaderMap:
+        return _EnvironHeaderMap(self._environ)
+
+
+class _EnvironHeaderMap(HeaderMap):
+    """HeaderMap answers straight from the environ (the same answers as the pairs give)."""
+
+    __slots__ = ("_environ",)
+
+    def __init__(self, environ: Mapping[str, Any]) -> None:  # no dict of its own
+        self._environ = environ
+
+    def get(self, name: str) -> str | None:
+        environ = self._environ
+        value: str | None = environ.get(_ENVIRON_KEYS.get(name) or _environ_key(name))
+        if value is not None:
+            return value
+        cgi = _CGI_KEYS.get(name)
+        return (environ.get(cgi) or None) if cgi is not None else None
+
+    def get_all(self, name: str) -> list[str]:
+        environ = self._environ
+        value = environ.get(_ENVIRON_KEYS.get(name) or _environ_key(name))
+        values = [] if value is None else [value]
+        cgi = _CGI_KEYS.get(name)
+        if cgi is not None and environ.get(cgi):
+            values.append(environ[cgi])
+        return values
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def isdisjoint(self, names: Iterable[str]) -> bool:
+        return all(self.get(name) is None for name in names)
+
+    def names(self) -> list[str]:
+        return list(dict.fromkeys(name for name, _ in EnvironHeaders(self._environ)))
+
+
+_CGI_HEADERS = (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length"))
+_CGI_KEYS = {name: key for key, name in _CGI_HEADERS}
+_ENVIRON_KEYS: dict[str, str] = {}  # "x-api-key" -> "HTTP_X_API_KEY" ("" for none; bounded)
+
+
+def _environ_key(name: str) -> str:
+    # A server writes "-" as "_", so a name with "_" (or one that upper-cases to another
+    # length) has no key of its own: as a HeaderMap of the pairs, nothing is found for it.
+    ok = name.isascii() and "_" not in name and name == name.lower()
+    key = "HTTP_" + name.upper().replace("-", "_") if ok else ""
+    if len(_ENVIRON_KEYS) < 4096:
+        _ENVIRON_KEYS[name] = key
+    return key
 
 
 def parse_query(query: str, *, decode_values: bool = True) -> dict[str, list[str]]:

@@ -64,7 +64,7 @@ def record_refusal(drift: DriftRecorder, router: Any, error: RequestError,
     drift.add("operations_seen", label)
     for violation in error.violations:
         if violation.keyword == "contentMediaType" and violation.name == "Content-Type":
-            media = parse_media_type(HeaderMap(request.headers).get("content-type") or "")
+            media = parse_media_type(HeaderMap.of(request.headers).get("content-type") or "")
             drift.add("request_media_types",
                       f"{label} {media.essence if media else '(none)'}")
         elif violation.keyword == "additionalProperties" and violation.location == "body":

@@ -31,7 +31,7 @@ from ._adapter import (
     problem,
 )
 from ._guard import Guard, ValidatedRequest
-from ._http import HttpRequest
+from ._http import EnvironHeaders, HttpRequest
 from ._security import certificate_from_header
 from .errors import PayloadTooLarge, RequestError, RequestValidationError, Violation
 
@@ -159,28 +159,10 @@ def _request(environ: Environ) -> HttpRequest:
         path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
         if _NEEDS_QUOTING.search(path) is not None:
             path = quote(path.encode("latin-1"), safe=_SAFE_PATH)
-    names = _HEADER_NAMES
-    headers = [(name, value) for key, value in environ.items()
-               if (name := names.get(key)) or (name is None and (name := _header_name(key)))]
-    if environ.get("CONTENT_TYPE"):
-        headers.append(("content-type", environ["CONTENT_TYPE"]))
-    if environ.get("CONTENT_LENGTH"):
-        headers.append(("content-length", environ["CONTENT_LENGTH"]))
     return HttpRequest(environ.get("REQUEST_METHOD", "GET"), path or "/",
-                       environ.get("QUERY_STRING", ""), headers, b"", _client_cert(environ),
+                       environ.get("QUERY_STRING", ""), EnvironHeaders(environ), b"",
+                       _client_cert(environ),
                        environ.get("REMOTE_ADDR") or None)
-
-
-# Environ key -> header name ("HTTP_X_API_KEY" -> "x-api-key"), or "" for any other key
-# (CONTENT_TYPE and CONTENT_LENGTH are added apart, when not empty); bounded.
-_HEADER_NAMES: dict[str, str] = {}
-
-
-def _header_name(key: str) -> str:
-    name = key[5:].replace("_", "-").lower() if key[:5] == "HTTP_" else ""
-    if len(_HEADER_NAMES) < 4096:
-        _HEADER_NAMES[key] = name
-    return name
 
 
 def _client_cert(environ: Environ) -> bytes | None:

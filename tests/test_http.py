@@ -1,0 +1,47 @@
+"""Header maps: a WSGI environ's headers, looked up where they are, answer exactly as a map
+built from the (name, value) pairs the environ holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from schemaguard._http import EnvironHeaders, HeaderMap
+
+_NAMES = ["x-api-key", "content-type", "content-length", "authorization", "cookie",
+          "x-http-method-override", "transfer-encoding", "x_api_key", "X-Api-Key", "straße",
+          "", "x-", "a-b-c"]
+# Keys as servers write them, and some they should not (lower case, odd spellings).
+_KEYS = ["HTTP_X_API_KEY", "HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH", "HTTP_AUTHORIZATION",
+         "HTTP_COOKIE", "HTTP_X_HTTP_METHOD_OVERRIDE", "HTTP_TRANSFER_ENCODING", "HTTP_STRASSE",
+         "HTTP_A_B_C", "HTTP_X_", "HTTP_", "CONTENT_TYPE", "CONTENT_LENGTH", "REQUEST_METHOD",
+         "PATH_INFO", "wsgi.input", "SERVER_NAME"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(environ=st.dictionaries(st.sampled_from(_KEYS), st.sampled_from(["", "v", "1", "a, b"]),
+                               max_size=10),
+       names=st.lists(st.sampled_from(_NAMES), min_size=1, max_size=4))
+def test_environ_lookups_answer_as_the_pairs_do(environ: dict[str, Any],
+                                                names: list[str]) -> None:
+    headers = EnvironHeaders(environ)
+    lazy, built = HeaderMap.of(headers), HeaderMap(list(headers))
+    for name in names:
+        assert lazy.get_all(name) == built.get_all(name), name
+        assert lazy.get(name) == built.get(name), name
+        assert (name in lazy) == (name in built), name
+    assert lazy.isdisjoint(names) == built.isdisjoint(names)
+    assert sorted(lazy.names()) == sorted(built.names())
+
+
+def test_environ_headers_are_the_pairs_a_server_means() -> None:
+    environ = {"HTTP_X_API_KEY": "k", "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": "",
+               "REQUEST_METHOD": "POST", "HTTP_ACCEPT": "*/*"}
+    headers = EnvironHeaders(environ)
+    assert sorted(headers) == [("accept", "*/*"), ("content-type", "application/json"),
+                               ("x-api-key", "k")]
+    assert len(headers) == 3
+    assert HeaderMap.of(headers).get("content-length") is None  # empty means absent
+    assert HeaderMap.of(headers).get("x-api-key") == "k"
