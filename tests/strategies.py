@@ -344,9 +344,10 @@ def _numbers(kind: str, schema: dict[str, Any]) -> Any:
     last = math.floor(high) - (exclusive_high and math.floor(high) == high)
     multiple = schema.get("multipleOf")
     if _number(multiple) and multiple > 0:
-        ints = st.integers(math.ceil(first / multiple), math.floor(last / multiple)).map(
-            lambda k: k * multiple) if first <= last else st.integers(-20, 20).map(
-            lambda k: k * multiple)
+        # No multiple may lie in range (1..1 by 2): then any multiples, to get past the rest.
+        k_first, k_last = math.ceil(first / multiple), math.floor(last / multiple)
+        ints = st.integers(k_first, k_last).map(lambda k: k * multiple) if k_first <= k_last \
+            else st.integers(-20, 20).map(lambda k: k * multiple)
     else:
         ints = st.integers(first, last) if first <= last else st.integers(-20, 20)
     if kind == "number":

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemaguard._http import EnvironHeaders, HeaderMap
+from schemaguard._http import EnvironHeaders, HeaderMap, ScopeHeaders
 
 _NAMES = ["x-api-key", "content-type", "content-length", "authorization", "cookie",
           "x-http-method-override", "transfer-encoding", "x_api_key", "X-Api-Key", "straße",
@@ -45,3 +45,19 @@ def test_environ_headers_are_the_pairs_a_server_means() -> None:
     assert len(headers) == 3
     assert HeaderMap.of(headers).get("content-length") is None  # empty means absent
     assert HeaderMap.of(headers).get("x-api-key") == "k"
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=st.lists(st.tuples(st.sampled_from([b"X-Api-Key", b"x-api-key", b"Content-Type",
+                                               b"cookie", b"Cookie", b"\xe9t\xe9", b""]),
+                              st.binary(max_size=4)), max_size=8),
+       names=st.lists(st.sampled_from([*_NAMES, "\xe9t\xe9"]), min_size=1, max_size=4))
+def test_scope_headers_map_as_their_decoded_pairs(raw: list[tuple[bytes, bytes]],
+                                                  names: list[str]) -> None:
+    headers = ScopeHeaders(raw)
+    pairs = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in raw]
+    assert list(headers) == pairs  # repeats and their order kept
+    lazy, built = HeaderMap.of(headers), HeaderMap(pairs)
+    for name in names:
+        assert lazy.get_all(name) == built.get_all(name), name
+    assert lazy.isdisjoint(names) == built.isdisjoint(names)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any, cast, overload
 from urllib.parse import unquote, unquote_to_bytes
 
 Headers = Sequence[tuple[str, str]]
@@ -78,40 +78,40 @@ class HeaderMap:
     def names(self) -> list[str]:
         return list(self._values)
 
+    @classmethod
+    def from_values(cls, values: dict[str, list[str]]) -> HeaderMap:
+        """The map of lower-case names to their values, taken as it is."""
+        found = object.__new__(cls)
+        found._values = values
+        return found
+
     @staticmethod
     def of(headers: Headers) -> HeaderMap:
         """The map of ``headers``; a WSGI environ's headers are looked up where they are."""
-        if type(headers) is EnvironHeaders:
-            return headers.map()
+        if type(headers) in _SERVER_HEADERS:  # no isinstance: an ABC check costs more
+            return cast(_ServerHeaders, headers).map()
         return HeaderMap(headers)
 
 
-class EnvironHeaders(Sequence[tuple[str, str]]):
-    """A WSGI environ's request headers as (name, value) pairs, read where they are.
+class _ServerHeaders(Sequence[tuple[str, str]]):
+    """Headers as a server holds them, turned into pairs only if something iterates them;
+    the guard reads them through ``map()``, built without the pairs."""
 
-    Servers keep each header at ``HTTP_<NAME>`` (upper case, ``-`` written ``_``, repeats
-    already joined), Content-Type and Content-Length at ``CONTENT_TYPE`` and
-    ``CONTENT_LENGTH``. A lookup goes straight to that key, so a request costs the headers
-    the guard asks about rather than a pass over the environ's twenty-odd keys; the pairs are
-    built only if something iterates them. Names come out lower-case, ``_`` read as ``-``.
-    """
+    __slots__ = ("_pairs",)
 
-    __slots__ = ("_environ", "_pairs")
-
-    def __init__(self, environ: Mapping[str, Any]) -> None:
-        self._environ = environ
+    def __init__(self) -> None:
         self._pairs: list[tuple[str, str]] | None = None
 
     def _all(self) -> list[tuple[str, str]]:
         if self._pairs is None:
-            environ = self._environ
-            pairs = [(key[5:].replace("_", "-").lower(), value)
-                     for key, value in environ.items() if key[:5] == "HTTP_"]
-            for key, name in _CGI_HEADERS:
-                if environ.get(key):
-                    pairs.append((name, environ[key]))
-            self._pairs = pairs
+            self._pairs = self._build()
         return self._pairs
+
+    def _build(self) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def map(self) -> HeaderMap:
+        raise NotImplementedError
 
     @overload
     def __getitem__(self, index: int) -> tuple[str, str]: ...
@@ -129,7 +129,65 @@ class EnvironHeaders(Sequence[tuple[str, str]]):
         return iter(self._all())
 
     def __repr__(self) -> str:
-        return f"EnvironHeaders({self._all()!r})"
+        return f"{type(self).__name__}({self._all()!r})"
+
+
+class ScopeHeaders(_ServerHeaders):
+    """An ASGI scope's raw ``(name, value)`` byte pairs, decoded as latin-1 with lower-case
+    names; the map is built from them in one pass (names decoded once, then cached)."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: Sequence[tuple[bytes, bytes]]) -> None:
+        self._pairs = None
+        self._raw = raw
+
+    def _build(self) -> list[tuple[str, str]]:
+        names = _RAW_NAMES
+        return [(names.get(k) or _raw_name(k), v.decode("latin-1")) for k, v in self._raw]
+
+    def map(self) -> HeaderMap:
+        names, raw = _RAW_NAMES, self._raw
+        values = {names.get(k) or _raw_name(k): [v.decode("latin-1")] for k, v in raw}
+        if len(values) == len(raw):  # the usual request: no header repeated
+            return HeaderMap.from_values(values)
+        return HeaderMap(self._all())
+
+
+_RAW_NAMES: dict[bytes, str] = {}  # b"X-Api-Key" -> "x-api-key" (bounded)
+
+
+def _raw_name(raw: bytes) -> str:
+    name = raw.decode("latin-1").lower()
+    if len(_RAW_NAMES) < 4096:
+        _RAW_NAMES[raw] = name
+    return name
+
+
+class EnvironHeaders(_ServerHeaders):
+    """A WSGI environ's request headers as (name, value) pairs, read where they are.
+
+    Servers keep each header at ``HTTP_<NAME>`` (upper case, ``-`` written ``_``, repeats
+    already joined), Content-Type and Content-Length at ``CONTENT_TYPE`` and
+    ``CONTENT_LENGTH``. A lookup goes straight to that key, so a request costs the headers
+    the guard asks about rather than a pass over the environ's twenty-odd keys; the pairs are
+    built only if something iterates them. Names come out lower-case, ``_`` read as ``-``.
+    """
+
+    __slots__ = ("_environ",)
+
+    def __init__(self, environ: Mapping[str, Any]) -> None:
+        self._pairs = None
+        self._environ = environ
+
+    def _build(self) -> list[tuple[str, str]]:
+        environ = self._environ
+        pairs = [(key[5:].replace("_", "-").lower(), value)
+                 for key, value in environ.items() if key[:5] == "HTTP_"]
+        for key, name in _CGI_HEADERS:
+            if environ.get(key):
+                pairs.append((name, environ[key]))
+        return pairs
 
     def map(self) -> HeaderMap:
         return _EnvironHeaderMap(self._environ)
@@ -170,6 +228,7 @@ class _EnvironHeaderMap(HeaderMap):
         return list(dict.fromkeys(name for name, _ in EnvironHeaders(self._environ)))
 
 
+_SERVER_HEADERS = frozenset({EnvironHeaders, ScopeHeaders})
 _CGI_HEADERS = (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length"))
 _CGI_KEYS = {name: key for key, name in _CGI_HEADERS}
 _ENVIRON_KEYS: dict[str, str] = {}  # "x-api-key" -> "HTTP_X_API_KEY" ("" for none; bounded)

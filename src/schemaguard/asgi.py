@@ -26,7 +26,7 @@ from ._adapter import (
     problem,
 )
 from ._guard import Guard, ValidatedRequest
-from ._http import HttpRequest
+from ._http import HttpRequest, ScopeHeaders
 from ._security import certificate_from_header
 from .errors import PayloadTooLarge, RequestError, RequestTimeout, Violation
 
@@ -277,23 +277,11 @@ def _request(scope: Scope) -> HttpRequest:
         # Newer servers put root_path inside path already; older ones do not.
         full = decoded if decoded.startswith(root) else root + decoded
         path = quote(full.encode("utf-8"), safe=_SAFE_PATH)
-    names = _HEADER_NAMES
-    headers = [(names.get(k) or _header_name(k), v.decode("latin-1"))
-               for k, v in scope.get("headers", ())]
     query = scope.get("query_string", b"").decode("latin-1")
     client = scope.get("client")
-    return HttpRequest(scope.get("method", "GET"), path or "/", query, headers, b"",
+    return HttpRequest(scope.get("method", "GET"), path or "/", query,
+                       ScopeHeaders(scope.get("headers", ())), b"",
                        _client_cert(scope), str(client[0]) if client else None)
-
-
-_HEADER_NAMES: dict[bytes, str] = {}  # b"X-Api-Key" -> "x-api-key" (bounded)
-
-
-def _header_name(raw: bytes) -> str:
-    name = raw.decode("latin-1").lower()
-    if len(_HEADER_NAMES) < 4096:
-        _HEADER_NAMES[raw] = name
-    return name
 
 
 def _client_cert(scope: Scope) -> bytes | None:
