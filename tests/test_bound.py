@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 import schemaguard as sg
 from schemaguard._bound import Bound
+from schemaguard._schema import survey
 from strategies import from_schema, json_values, schemas
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
@@ -199,6 +200,8 @@ def test_bench_create_pet_takes_the_fast_path() -> None:
     # 2**64 + 5 is a float for orjson; the exact integer goes past `maximum: 9`.
     ({**_new_pet(), "animal": {"pet_type": "cat", "indoor": True, "lives_left": 2**64 + 5}},
      400, "maximum"),
+    # Many brackets, none deep: the exact check clears it and the schema decides.
+    ({**_new_pet(), "tags": [[]] * 100}, 400, "maxItems"),
     (_new_pet(), 201, None),
 ])
 def test_fast_path_answers_as_the_full_decoder(body: Any, status: int,
@@ -231,3 +234,29 @@ def test_fast_path_changes_no_answer(body: Any, prefix: bytes) -> None:
 
 
 _TWINS = _twins()
+
+
+# -- the walk that replaces a second parse on a failing body (_schema.survey) -----------------
+
+def _reference(value: Any, max_depth: int, size: int, long_depth: int) -> tuple[bool, bool]:
+    def long(node: Any, levels: int) -> bool:
+        if levels == 0 or not isinstance(node, (dict, list)):
+            return False
+        children = list(node.values()) if isinstance(node, dict) else node
+        return (isinstance(node, list) and len(node) > size) or any(
+            long(child, levels - 1) for child in children)
+    return depth(value) > max_depth, long(value, long_depth)
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=st.recursive(st.none() | st.integers(), lambda inner: st.lists(inner, max_size=5)
+                          | st.dictionaries(st.text(max_size=2), inner, max_size=4),
+                          max_leaves=60),
+       max_depth=st.integers(1, 6), size=st.integers(0, 4), long_depth=st.integers(0, 6))
+def test_survey_answers_as_a_recursive_walk(value: Any, max_depth: int, size: int,
+                                            long_depth: int) -> None:
+    deeper, long = survey(value, max_depth, size, long_depth)
+    expected_deeper, expected_long = _reference(value, max_depth, size, long_depth)
+    assert deeper == expected_deeper
+    if not deeper:  # a deeper body is refused as such; its arrays do not matter
+        assert long == expected_long

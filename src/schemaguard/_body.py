@@ -52,11 +52,7 @@ def json_decoder(max_depth: int, reject_duplicate_keys: bool) -> Callable[[bytes
     def decode(body: bytes) -> Any:
         if body.startswith(_BOMS):
             raise BodyError("body must be UTF-8 JSON without a byte order mark", "contentEncoding")
-        # One pass maps digits to "0" and both opening brackets to "[": it answers "could
-        # this be deeper than the limit?" and "is there a 19-digit integer?" together.
-        scan = body.translate(_SCAN)
-        deep = (scan.count(b"[") > max_depth if len(scan) <= _CHUNK
-                else _more_brackets(scan, max_depth))
+        deep, big = scan_json(body, max_depth)
         try:
             if not deep:
                 value = orjson.loads(body)
@@ -69,7 +65,7 @@ def json_decoder(max_depth: int, reject_duplicate_keys: bool) -> Callable[[bytes
             if "UTF-8" in str(exc) or "surrogate" in str(exc):
                 raise BodyError("body is not valid UTF-8 JSON", "contentEncoding") from None
             raise BodyError("body is not valid JSON", "json") from None
-        if reject_duplicate_keys or _BIG_INT in scan:
+        if reject_duplicate_keys or big:
             # Valid per orjson; parse again exactly (big integers, duplicate keys).
             value = json.loads(body, parse_float=_finite_float,
                                object_pairs_hook=_marking_duplicates if reject_duplicate_keys
@@ -81,6 +77,16 @@ def json_decoder(max_depth: int, reject_duplicate_keys: bool) -> Callable[[bytes
         return value
 
     return decode
+
+
+def scan_json(body: bytes, max_depth: int) -> tuple[bool, bool]:
+    """(could ``body`` nest deeper than ``max_depth``, could it hold an integer of 19 digits
+    or more), in one pass that maps digits to "0" and both opening brackets to "[". When both
+    are False, ``orjson.loads(body)`` is the body's exact value within the limit."""
+    scan = body.translate(_SCAN)
+    deep = (scan.count(b"[") > max_depth if len(scan) <= _CHUNK
+            else _more_brackets(scan, max_depth))
+    return deep, _BIG_INT in scan
 
 
 def _more_brackets(scan: bytes, limit: int) -> bool:

@@ -8,10 +8,11 @@ from typing import Any
 
 import orjson
 
-from ._body import BodyError, MediaEntry, decode_form, decode_multipart, select
+from ._body import BodyError, MediaEntry, decode_form, decode_multipart, scan_json, select
 from ._http import HeaderMap, MediaType, parse_media_type
 from ._operation import OperationPlan, Settings
 from ._params import StyleError
+from ._schema import SchemaValidator, survey
 from .errors import PayloadTooLarge, RequestValidationError, UnsupportedMediaType, Violation
 
 # Past this size an invalid body's violations come from a truncated copy (bounded cost).
@@ -116,33 +117,53 @@ class BodyPolicy:
         if media_type.is_json and validator is not None and \
                 validators.shallow_json.get(entry.key, 1025) <= self.shallow_depth:
             # A body that passes cannot be too deep or hold an inexact number (_bound): the
-            # scans of decode_json run only for one that fails, to tell why it failed.
+            # scans run only for one that fails, to tell why it failed.
             try:
                 value = orjson.loads(body)
             except orjson.JSONDecodeError:
-                pass
+                pass  # decode_json names the error
             else:
                 if validator.is_valid(value):
                     return value
-        try:
-            if media_type.is_json:  # the usual body: no further dispatch
-                to_validate = to_handler = self.decode_json(body)
-            else:
-                to_validate, to_handler = self._decode(body, entry, media_type, settings)
-        except (BodyError, StyleError) as exc:
-            keyword = exc.keyword if isinstance(exc, BodyError) else "style"
-            message = exc.message if isinstance(exc, BodyError) else str(exc)
-            pointer = exc.pointer if isinstance(exc, BodyError) else ""
-            raise self._invalid("the request body cannot be decoded", [
-                Violation("body", None, pointer, keyword, message, "")]) from None
+                maybe_deep, big = scan_json(body, self.shallow_depth)
+                if not big:  # the value is exact: refused as too deep, or as nonconforming
+                    long = None
+                    if maybe_deep:
+                        deeper, long = survey(value, self.shallow_depth)
+                        if deeper:
+                            raise self._undecodable(BodyError(
+                                f"body is nested deeper than {self.shallow_depth} levels",
+                                "maxDepth"))
+                    raise self._nonconforming(validator, value, body, settings, long)
+        to_validate, to_handler = self._decoded(body, entry, media_type, settings)
         if validator is not None and not validator.is_valid(to_validate):
-            violations = validator.first_violations(to_validate, settings.max_errors,
-                                                    large=len(body) > LARGE_BODY)
-            raise self._invalid("the request body does not conform to the spec", violations)
+            raise self._nonconforming(validator, to_validate, body, settings)
         return to_handler
 
+    def _decoded(self, body: bytes, entry: MediaEntry, media_type: MediaType,
+                 settings: Settings) -> tuple[Any, Any]:
+        """(what to validate, what the handler gets) or the 400 of a body that cannot be
+        decoded."""
+        try:
+            return self._decode(body, entry, media_type, settings)
+        except (BodyError, StyleError) as exc:
+            raise self._undecodable(exc) from None
+
+    def _undecodable(self, exc: BodyError | StyleError) -> RequestValidationError:
+        keyword = exc.keyword if isinstance(exc, BodyError) else "style"
+        message = exc.message if isinstance(exc, BodyError) else str(exc)
+        pointer = exc.pointer if isinstance(exc, BodyError) else ""
+        return self._invalid("the request body cannot be decoded", [
+            Violation("body", None, pointer, keyword, message, "")])
+
+    def _nonconforming(self, validator: SchemaValidator, value: Any, body: bytes,
+                       settings: Settings, long: bool | None = None) -> RequestValidationError:
+        violations = validator.first_violations(value, settings.max_errors,
+                                                large=len(body) > LARGE_BODY, long=long)
+        return self._invalid("the request body does not conform to the spec", violations)
+
     def _decode(self, body: bytes, entry: MediaEntry, media_type: MediaType,
-                     settings: Settings) -> tuple[Any, Any]:
+                settings: Settings) -> tuple[Any, Any]:
         if media_type.is_json:
             value = self.decode_json(body)
             return value, value

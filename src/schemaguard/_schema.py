@@ -61,17 +61,39 @@ def _prune(instance: Any) -> tuple[Any, list[str]]:
     return copy(instance, ()), cut
 
 
+def _levels(instance: Any) -> Iterator[list[Any]]:
+    """The containers of ``instance`` level by level, the root's level first: breadth-first,
+    one comprehension per container rather than a Python call per value."""
+    level = [instance] if isinstance(instance, _CONTAINERS) else []
+    while level:
+        yield level
+        deeper: list[Any] = []
+        for node in level:
+            deeper += [v for v in (node.values() if isinstance(node, dict) else node)
+                       if isinstance(v, _CONTAINERS)]
+        level = deeper
+
+
+_CONTAINERS = (dict, list)
+LONG_ARRAY_DEPTH = 6  # how deep first_violations looks for long arrays
+
+
 def _has_long_array(node: Any, size: int, depth: int) -> bool:
     """Whether an array longer than ``size`` sits within ``depth`` levels (no full walk)."""
-    if depth == 0:
-        return False
-    if type(node) is list:
-        return len(node) > size or any(_has_long_array(v, size, depth - 1) for v in node
-                                       if type(v) in (dict, list))
-    if type(node) is dict:
-        return any(_has_long_array(v, size, depth - 1) for v in node.values()
-                   if type(v) in (dict, list))
-    return False
+    return survey(node, depth, size, depth)[1]
+
+
+def survey(instance: Any, max_depth: int, size: int = PRUNED_ITEMS,
+           long_depth: int = LONG_ARRAY_DEPTH) -> tuple[bool, bool]:
+    """(whether ``instance`` nests containers more than ``max_depth`` levels, whether an
+    array longer than ``size`` sits within ``long_depth`` levels), in one walk."""
+    long = False
+    for index, level in enumerate(_levels(instance)):
+        if index >= max_depth:
+            return True, long
+        if not long and index < long_depth:
+            long = any(len(node) > size for node in level if type(node) is list)
+    return False, long
 
 
 def _maybe_from_pruning(violation: Violation, cut: list[str]) -> bool:
@@ -82,17 +104,8 @@ def _maybe_from_pruning(violation: Violation, cut: list[str]) -> bool:
 
 
 def _deeper_than(instance: Any, limit: int) -> bool:
-    """Whether ``instance`` nests containers more than ``limit`` levels (iteratively)."""
-    stack: list[tuple[Any, int]] = [(instance, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
-    return False
+    """Whether ``instance`` nests containers more than ``limit`` levels."""
+    return any(index >= limit for index, _ in enumerate(_levels(instance)))
 
 
 class SchemaValidator:
@@ -148,15 +161,18 @@ class SchemaValidator:
             yield from convert(self._compiler, error, location, name)
 
     def first_violations(self, instance: Any, limit: int, *, large: bool = False,
-                         location: Location = "body") -> list[Violation]:
+                         location: Location = "body", long: bool | None = None
+                         ) -> list[Violation]:
         """At most ``limit`` violations of an instance known to be invalid.
 
         The engine builds every error before the first can be read (10,000 bad items cost
         ~40 ms, 100,000 ~1 s), so for a ``large`` instance errors are collected on a copy whose
         arrays keep their first items only; violations the truncation could have caused are
         dropped. When none remain, one summary violation stands for them (bad-inputs P55).
+        ``long``: whether such an array is there, when the caller's ``survey`` found out.
         """
-        if not large or not _has_long_array(instance, PRUNED_ITEMS, 6):
+        if not large or not (_has_long_array(instance, PRUNED_ITEMS, LONG_ARRAY_DEPTH)
+                             if long is None else long):
             return list(islice(self.iter_violations(instance, location=location), limit))
         pruned, cut = _prune(instance)
         if not cut:  # nothing was long: the instance is its own bounded copy
