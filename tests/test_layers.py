@@ -18,7 +18,7 @@ LAYERS = {
     "_formats": 4, "_compile": 4, "_shape": 4, "_bound": 4,
     "_violations": 5, "_schema": 5, "_params": 5, "_body": 5,
     "_operation": 6, "_response": 6, "_graph": 3, "_adapter": 8, "_lint": 6, "wsgi": 9, "asgi": 9,
-    "_guard": 7, "_content": 7,
+    "_guard": 7, "_content": 7, "_assemble": 7,
     "__init__": 8, "cli": 8, "__main__": 8,
     "_scan": 5, "_drift": 5, "_limits": 6, "_recording": 7,
     "_generate": 7, "_serialize": 7, "_cases": 8, "_fuzz": 8, "_campaign": 8, "testing": 9,

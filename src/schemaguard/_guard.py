@@ -16,6 +16,7 @@ import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
+from ._assemble import MODES, RESPONSE_MODES, assemble, choice, positive
 from ._body import MediaEntry, json_decoder
 from ._content import BodyPolicy
 from ._drift import DriftRecorder
@@ -28,33 +29,24 @@ from ._http import (
     parse_cookies,
     parse_query,
 )
-from ._limits import Limiter, RateLimit
-from ._limits import from_extension as _extension_limit
+from ._limits import RateLimit, limiter_for
 from ._operation import (
     Found,
     Operation,
     OperationPlan,
-    Settings,
-    build_body,
-    build_parameters,
-    build_security,
 )
 from ._recording import record_refusal, record_request, record_response
 from ._response import Inspection, ResponsePlan
-from ._router import Router, base_paths
+from ._router import Router
 from ._scan import DETECTORS, SCAN_MODES, Detector, Scanner
 from ._security import (
     AuthResult,
     RequestContext,
-    Scheme,
     Verifier,
     authenticate,
     certificate_from_header,
-    compile_scheme,
 )
-from ._source import join_pointer, split_pointer
 from ._spec import Spec, load_spec
-from ._walk import METHODS
 from .errors import (
     InsufficientScope,
     MethodNotAllowed,
@@ -67,14 +59,10 @@ from .errors import (
 
 logger = logging.getLogger("schemaguard")
 
-MODES = ("enforce", "report", "off")
 UNKNOWN_PATHS = ("reject", "report", "pass")
-RESPONSE_MODES = ("off", "report", "enforce")
 CODINGS = ("gzip", "deflate")
 # Method-override headers let a client smuggle one method past the checks of another.
 OVERRIDE_HEADERS = ("x-http-method-override", "x-http-method", "x-method-override")
-_OPERATION_OPTIONS = frozenset({"mode", "validate_responses", "max_body_bytes", "max_fields",
-                                "max_errors"})
 
 
 # What the checks before the body found: the parameters, and the declared media type the body
@@ -132,19 +120,6 @@ class ValidatedRequest:
                 f"media_type={self.media_type!r})")
 
 
-def _choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
-    allowed = tuple(allowed)
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, not {value!r}")
-    return value
-
-
-def _positive(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, not {value!r}")
-    return value
-
-
 class Guard:
     """A spec compiled into request checks. Immutable and shared by threads."""
 
@@ -180,20 +155,20 @@ class Guard:
     ) -> None:
         self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
         self.verifiers: dict[str, Verifier] = dict(verifiers or {})
-        self.mode = _choice("mode", mode, MODES)
-        self.validate_responses = _choice("validate_responses", validate_responses,
+        self.mode = choice("mode", mode, MODES)
+        self.validate_responses = choice("validate_responses", validate_responses,
                                           RESPONSE_MODES)
-        self.unknown_paths = _choice("unknown_paths", unknown_paths, UNKNOWN_PATHS)
+        self.unknown_paths = choice("unknown_paths", unknown_paths, UNKNOWN_PATHS)
         self.ignore_paths = tuple(ignore_paths)
-        self.max_body_bytes = _positive("max_body_bytes", max_body_bytes)
-        self.max_json_depth = _positive("max_json_depth", max_json_depth)
-        self.max_fields = _positive("max_fields", max_fields)
-        self.max_errors = _positive("max_errors", max_errors)
+        self.max_body_bytes = positive("max_body_bytes", max_body_bytes)
+        self.max_json_depth = positive("max_json_depth", max_json_depth)
+        self.max_fields = positive("max_fields", max_fields)
+        self.max_errors = positive("max_errors", max_errors)
         if not isinstance(body_timeout, (int, float)) or body_timeout <= 0:
             raise ValueError(f"body_timeout must be a positive number, not {body_timeout!r}")
         self.body_timeout = float(body_timeout)
-        self.invalid_status = _choice("invalid_status", invalid_status, (400, 422))
-        self.content_encodings = tuple(_choice("content_encodings", c.lower(), CODINGS)
+        self.invalid_status = choice("invalid_status", invalid_status, (400, 422))
+        self.content_encodings = tuple(choice("content_encodings", c.lower(), CODINGS)
                                        for c in content_encodings)
         self.reject_unknown_query = bool(reject_unknown_query)
         self.allow_unexpected_body = bool(allow_unexpected_body)
@@ -201,98 +176,30 @@ class Guard:
         self.trusted_proxy_cert_header = (trusted_proxy_cert_header.lower()
                                           if trusted_proxy_cert_header else None)
         self.on_violation = on_violation
-        self.scan_responses = _choice("scan_responses", scan_responses, SCAN_MODES)
+        self.scan_responses = choice("scan_responses", scan_responses, SCAN_MODES)
         self.scanner = (Scanner(DETECTORS if detectors is None else tuple(detectors))
                         if self.scan_responses != "off" else None)
         self.decode_json = json_decoder(self.max_json_depth, bool(reject_duplicate_keys))
         self.bodies = BodyPolicy(self.content_encodings, self.decode_json, self.invalid_status,
                                  self.allow_unexpected_body,
                                  -1 if reject_duplicate_keys else self.max_json_depth)
-        self._overrides = dict(operations or {})
-        self.router: Router[OperationPlan] = Router(base_paths(self.spec.content.get("servers")))
-        self.operations: list[Operation] = []
-        self._plans: dict[Operation, OperationPlan] = {}
-        self._responses: dict[Operation, ResponsePlan] = {}
-        self._build()
-        self.limiter = self._limiter(list(rate_limits), rate_limit_storage)
+        defaults = {"mode": self.mode, "validate_responses": self.validate_responses,
+                    "max_body_bytes": self.max_body_bytes, "max_fields": self.max_fields,
+                    "max_errors": self.max_errors}
+        assembly = assemble(self.spec, self.verifiers, self.formats, self.decode_json,
+                            defaults, dict(operations or {}))
+        self.router: Router[OperationPlan] = assembly.router
+        self.operations: list[Operation] = assembly.operations
+        self._plans: dict[Operation, OperationPlan] = assembly.plans
+        self._responses: dict[Operation, ResponsePlan] = assembly.responses
+        self.limiter = limiter_for(self.spec, self._plans, rate_limits, rate_limit_storage)
         if drift is not None and not isinstance(drift, DriftRecorder):
             raise ValueError("drift must be a schemaguard DriftRecorder")
         self.drift = drift
-        unused = set(self._overrides) - self._matched_overrides
-        if unused:
-            raise ValueError(f"operations: no operation `{sorted(unused)[0]}` in the spec")
         if eager:
             self.compile_all()
 
     # -- construction ----------------------------------------------------------------------
-
-    def _build(self) -> None:
-        spec, content = self.spec, self.spec.content
-        schemes = self._schemes()
-        root_security = content.get("security", [])
-        self._matched_overrides: set[str] = set()
-        used: dict[str, str] = {}
-        for template, raw_item in (content.get("paths") or {}).items():
-            item_pointer = join_pointer("/paths", template)
-            uri, pointer, item = spec.uri, item_pointer, raw_item
-            if isinstance(item, dict) and "$ref" in item:
-                uri, pointer, item = spec.resolve(item["$ref"], uri, join_pointer(pointer,
-                                                                                   "$ref"))
-            route = self.router.add(template)
-            for method in METHODS:
-                if method not in item:
-                    continue
-                op_pointer = join_pointer(pointer, method)
-                op = item[method]
-                operation = Operation(op.get("operationId"), method.upper(), template,
-                                      op_pointer)
-                parameters = build_parameters(spec, uri, pointer, item, op_pointer, op,
-                                              template, self.decode_json)
-                body = build_body(spec, uri, join_pointer(op_pointer, "requestBody"),
-                                  op.get("requestBody"))
-                security_at = (join_pointer(op_pointer, "security") if "security" in op
-                               else "/security")
-                security = build_security(spec, op.get("security", root_security), schemes,
-                                          uri if "security" in op else spec.uri, security_at)
-                for requirement in security.requirements:
-                    for scheme, _ in requirement:
-                        used.setdefault(scheme.name, f"{method.upper()} {template}")
-                plan = OperationPlan(
-                    spec, operation, body[1] if body else uri, parameters,
-                    body[0] if body else None, security, self._settings(operation),
-                    self.formats,
-                )
-                route.operations[method.upper()] = plan
-                self.operations.append(operation)
-                self._plans[operation] = plan
-                self._responses[operation] = ResponsePlan(
-                    spec, uri, join_pointer(op_pointer, "responses"), op.get("responses"),
-                    self.formats, self.decode_json)
-        for name, where in used.items():
-            if name not in self.verifiers:
-                raise ValueError(f"security scheme `{name}` (used by {where}) has no verifier: "
-                                 "pass verifiers={...} (fail closed)")
-            if not callable(self.verifiers[name]):
-                raise ValueError(f"the verifier for `{name}` is not callable")
-
-    def _limiter(self, limits: list[RateLimit], storage: Any) -> Limiter | None:
-        """Rate limits from the option and from `x-rate-limit` (root and operations)."""
-        content = self.spec.content
-        root = content.get("x-rate-limit")
-        for raw in (root if isinstance(root, list) else [root] if root is not None else []):
-            limits.append(_extension_limit(raw))
-        extensions: dict[Operation, list[Any]] = {}
-        api_keys: dict[Operation, list[Scheme]] = {}
-        for operation, plan in self._plans.items():
-            raw = _operation_node(self.spec, operation).get("x-rate-limit")
-            if raw is not None:
-                extensions[operation] = raw if isinstance(raw, list) else [raw]
-            api_keys[operation] = list(dict.fromkeys(
-                scheme for requirement in plan.security.requirements
-                for scheme, _ in requirement if scheme.type == "apiKey"))
-        if not limits and not extensions:
-            return None
-        return Limiter(limits, storage, self.operations, extensions, api_keys)
 
     def _limit(self, plan: OperationPlan, context: RequestContext,
                auth: AuthResult | None) -> None:
@@ -313,45 +220,6 @@ class Guard:
             self._limit(plan, context, auth)
         else:  # a network storage (Redis): keep the event loop free
             await asyncio.to_thread(self._limit, plan, context, auth)
-
-    def _schemes(self) -> dict[str, Scheme]:
-        spec = self.spec
-        found: dict[str, Scheme] = {}
-        raw = (spec.content.get("components") or {}).get("securitySchemes") or {}
-        for name, definition in raw.items():
-            pointer = join_pointer("/components/securitySchemes", name)
-            uri, at, resolved = spec.uri, pointer, definition
-            if isinstance(definition, dict) and "$ref" in definition:
-                uri, at, resolved = spec.resolve(definition["$ref"], uri,
-                                                 join_pointer(pointer, "$ref"))
-            if not isinstance(resolved, dict):
-                raise spec.error(uri, at, "expected a security scheme object")
-            try:
-                found[name] = compile_scheme(name, resolved)
-            except ValueError as exc:
-                raise spec.error(uri, at, str(exc)) from None
-        return found
-
-    def _settings(self, operation: Operation) -> Settings:
-        values: dict[str, Any] = {
-            "mode": self.mode, "validate_responses": self.validate_responses,
-            "max_body_bytes": self.max_body_bytes, "max_fields": self.max_fields,
-            "max_errors": self.max_errors,
-        }
-        for key in (operation.operation_id, f"{operation.method} {operation.path_template}"):
-            if key is None or key not in self._overrides:
-                continue
-            self._matched_overrides.add(key)
-            override = self._overrides[key]
-            unknown = set(override) - _OPERATION_OPTIONS
-            if unknown:
-                raise ValueError(f"operations[{key!r}]: unknown option `{sorted(unknown)[0]}`")
-            values.update(override)
-        _choice("mode", values["mode"], MODES)
-        _choice("validate_responses", values["validate_responses"], RESPONSE_MODES)
-        for name in ("max_body_bytes", "max_fields", "max_errors"):
-            _positive(name, values[name])
-        return Settings(**values)
 
     def compile_all(self) -> None:
         """Compile every operation's validators now (for pre-fork servers)."""
@@ -699,13 +567,6 @@ class Guard:
 
 
 _ANONYMOUS = AuthResult(None, {})
-
-
-def _operation_node(spec: Spec, operation: Operation) -> dict[str, Any]:
-    node: Any = spec.content
-    for token in split_pointer(operation.pointer):
-        node = node.get(token) if isinstance(node, dict) else None
-    return node if isinstance(node, dict) else {}
 
 
 def _too_large(cap: int) -> PayloadTooLarge:

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._http import HttpRequest
-from ._operation import Operation
+from ._operation import Operation, OperationPlan
 from ._security import RequestContext, Scheme
+from ._source import split_pointer
+from ._spec import Spec
 from .errors import TooManyRequests, Violation
 
 KEYS = ("client", "api_key", "principal", "global")
@@ -50,6 +52,34 @@ class _Rule:
     key: str | Callable[[HttpRequest], str]
     per: str
     limiter: Any  # limits.strategies.RateLimiter
+
+
+def limiter_for(spec: Spec, plans: Mapping[Operation, OperationPlan],
+                limits: Iterable[RateLimit], storage: Any) -> Limiter | None:
+    """The limits of the option and of `x-rate-limit` (root and operations); None: none."""
+    limits = list(limits)
+    root = spec.content.get("x-rate-limit")
+    for raw in (root if isinstance(root, list) else [root] if root is not None else []):
+        limits.append(from_extension(raw))
+    extensions: dict[Operation, list[Any]] = {}
+    api_keys: dict[Operation, list[Scheme]] = {}
+    for operation, plan in plans.items():
+        raw = _operation_node(spec, operation).get("x-rate-limit")
+        if raw is not None:
+            extensions[operation] = raw if isinstance(raw, list) else [raw]
+        api_keys[operation] = list(dict.fromkeys(
+            scheme for requirement in plan.security.requirements
+            for scheme, _ in requirement if scheme.type == "apiKey"))
+    if not limits and not extensions:
+        return None
+    return Limiter(limits, storage, list(plans), extensions, api_keys)
+
+
+def _operation_node(spec: Spec, operation: Operation) -> dict[str, Any]:
+    node: Any = spec.content
+    for token in split_pointer(operation.pointer):
+        node = node.get(token) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else {}
 
 
 class Limiter:
