@@ -117,6 +117,14 @@ _TITLES = {
 _METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"})
 
 
+def operation_pointer(label: str) -> str | None:
+    """The spec pointer of the operation a drift label names ("GET /pets/{id}")."""
+    method, _, template = label.partition(" ")
+    if method not in _METHODS or not template.startswith("/"):
+        return None
+    return join_pointer("/paths", template, method.lower())
+
+
 class Report:
     """A recording read against a spec: readable lines and a JSON Patch (RFC 6902)."""
 
@@ -190,12 +198,6 @@ class Report:
             self._added.add(pointer)
             self.patch.append({"op": "add", "path": pointer, "value": value})
 
-    def _operation_pointer(self, label: str) -> str | None:
-        method, _, template = label.partition(" ")
-        if method not in _METHODS or not template.startswith("/"):
-            return None
-        return join_pointer("/paths", template, method.lower())
-
     def _propose(self, kind: str, key: str, count: int) -> None:
         todo = f"TODO: seen {count} times in traffic, not in the spec"
         if kind == "unknown_paths":
@@ -216,7 +218,7 @@ class Report:
                 self._add(join_pointer("/paths", path, method.lower()), operation)
             return
         if kind == "unknown_methods":
-            pointer = self._operation_pointer(key)
+            pointer = operation_pointer(key)
             if pointer is not None:
                 self._add(pointer, {"summary": todo,
                                     "responses": {"default": {"description": "TODO"}}})
@@ -224,12 +226,12 @@ class Report:
         label, _, rest = key.rpartition(" ") if kind in (
             "request_media_types", "unknown_query_parameters") else (key, "", "")
         if kind == "request_media_types":
-            pointer = self._operation_pointer(label)
+            pointer = operation_pointer(label)
             if pointer is not None:
                 body = self._resolved(join_pointer(pointer, "requestBody"))
                 self._add(join_pointer(body, "content", rest), {})
         elif kind == "unknown_query_parameters":
-            pointer = self._operation_pointer(label)
+            pointer = operation_pointer(label)
             if pointer is not None:
                 self._add(join_pointer(pointer, "parameters", "-"), {
                     "name": rest, "in": "query", "description": todo,
@@ -237,7 +239,7 @@ class Report:
         elif kind in ("response_statuses", "response_media_types", "response_properties"):
             parts = key.split(" ")
             label, status, extra = " ".join(parts[:2]), parts[2], " ".join(parts[3:])
-            pointer = self._operation_pointer(label)
+            pointer = operation_pointer(label)
             if pointer is None:
                 return
             at = self._resolved(join_pointer(pointer, "responses", status))
@@ -250,7 +252,7 @@ class Report:
         elif kind == "request_properties":
             parts = key.split(" ")
             label, pointer_text = " ".join(parts[:2]), " ".join(parts[2:])
-            pointer = self._operation_pointer(label)
+            pointer = operation_pointer(label)
             if pointer is not None:
                 self._property(self._resolved(join_pointer(pointer, "requestBody")),
                                pointer_text, todo)

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._drift import DriftRecorder, fold_pointer, normalize_path
+from ._body import select
+from ._drift import DriftRecorder, Report, fold_pointer, normalize_path, operation_pointer
 from ._http import HeaderMap, HttpRequest, HttpResponse, decode_path, parse_media_type
 from ._operation import Operation, OperationPlan
 from ._response import Inspection, ResponsePlan
+from ._router import base_paths
 from ._security import RequestContext
 from .errors import MethodNotAllowed, NotFound, RequestError
 
 if TYPE_CHECKING:  # the guard imports this module
-    from ._guard import ValidatedRequest
+    from ._guard import Guard, ValidatedRequest
 
 
 def record_request(drift: DriftRecorder, plan: OperationPlan, context: RequestContext,
@@ -89,3 +91,51 @@ def record_response(drift: DriftRecorder, responses: ResponsePlan, operation: Op
         if finding.detector == "undeclared_property":
             drift.add("response_properties", f"{label} {response.status} "
                                              f"{fold_pointer(finding.pointer)}")
+
+
+def drift_report(guard: Guard, recording: dict[str, dict[str, int]]) -> Report:
+    """The drift of ``recording`` from the guard's spec (``schemaguard drift``); an entry
+    the spec covers by now (the recording is older than the spec) is not reported."""
+    content = guard.spec.content
+    parameters = {f"{op.method} {op.path_template}": [
+        f"{p.location}:{p.name}" for p in guard._plans[op].parameters if p.location != "path"]
+        for op in guard.operations}
+    report = Report(content, recording, parameters, base_paths(content.get("servers")))
+    report.covered = lambda kind, key: _covered(guard, report, kind, key)
+    return report
+
+
+def _covered(guard: Guard, report: Report, kind: str, key: str) -> bool:
+    """Whether the spec now says what a recording entry found missing."""
+    method, _, rest = key.partition(" ")
+    template, _, extra = rest.partition(" ")
+    try:
+        if kind == "unknown_paths":
+            path = template.replace("{id}", "1")
+            match = guard.router.match(method, path)
+            return match is not None and match.operation is not None
+        operation = guard.operation(method, template)
+    except KeyError:
+        return False
+    plan = guard._plans[operation]
+    if kind == "unknown_methods":
+        return True
+    if kind == "unknown_query_parameters":
+        return extra in plan.query_names
+    if kind == "request_media_types":
+        media = parse_media_type(extra)
+        return bool(plan.body and media and select(plan.body.entries, media))
+    pointer = operation_pointer(f"{method} {template}")
+    if kind == "request_properties":
+        return bool(report.declares_property(f"{pointer}/requestBody", extra))
+    status, _, detail = extra.partition(" ")
+    if not status.isdigit():
+        return False
+    if kind == "response_statuses":
+        return bool(guard._responses[operation].declares(HttpResponse(int(status)))[0])
+    if kind == "response_media_types":
+        answer = HttpResponse(int(status), [("content-type", detail)], b"x")
+        return bool(guard._responses[operation].declares(answer)[1])
+    if kind == "response_properties":
+        return bool(report.declares_property(f"{pointer}/responses/{status}", detail))
+    return False

@@ -253,51 +253,11 @@ def fuzz(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 1 if outcome.failures else 0
 
 
-def _covered(guard: Any, report: Any, bases: list[str], kind: str, key: str) -> bool:
-    """Whether the spec now says what a recording entry found missing."""
-    from ._http import HttpResponse, parse_media_type
-
-    method, _, rest = key.partition(" ")
-    template, _, extra = rest.partition(" ")
-    try:
-        if kind == "unknown_paths":
-            path = template.replace("{id}", "1")
-            match = guard.router.match(method, path)
-            return match is not None and match.operation is not None
-        operation = guard.operation(method, template)
-    except KeyError:
-        return False
-    plan = guard._plans[operation]
-    if kind == "unknown_methods":
-        return True
-    if kind == "unknown_query_parameters":
-        return extra in plan.query_names
-    if kind == "request_media_types":
-        media = parse_media_type(extra)
-        from ._body import select
-
-        return bool(plan.body and media and select(plan.body.entries, media))
-    pointer = report._operation_pointer(f"{method} {template}")
-    if kind == "request_properties":
-        return bool(report.declares_property(f"{pointer}/requestBody", extra))
-    status, _, detail = extra.partition(" ")
-    if not status.isdigit():
-        return False
-    if kind == "response_statuses":
-        return bool(guard._responses[operation].declares(HttpResponse(int(status)))[0])
-    if kind == "response_media_types":
-        answer = HttpResponse(int(status), [("content-type", detail)], b"x")
-        return bool(guard._responses[operation].declares(answer)[1])
-    if kind == "response_properties":
-        return bool(report.declares_property(f"{pointer}/responses/{status}", detail))
-    return False
-
-
 def drift(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """`schemaguard drift`: 0 when traffic and spec agree, 1 on drift, 2 when unusable."""
-    from ._drift import Report, load_recording
+    from ._drift import load_recording
     from ._guard import Guard
-    from ._router import base_paths
+    from ._recording import drift_report
 
     try:
         spec = load_spec(args.spec)
@@ -306,13 +266,7 @@ def drift(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"error: {exc}", file=err)
         return 2
     schemes = (spec.content.get("components") or {}).get("securitySchemes") or {}
-    guard = Guard(spec, verifiers=dict.fromkeys(schemes, bool))
-    parameters = {f"{op.method} {op.path_template}": [
-        f"{p.location}:{p.name}" for p in guard._plans[op].parameters if p.location != "path"]
-        for op in guard.operations}
-    bases = base_paths(spec.content.get("servers"))
-    report = Report(spec.content, recording, parameters, bases)
-    report.covered = lambda kind, key: _covered(guard, report, bases, kind, key)
+    report = drift_report(Guard(spec, verifiers=dict.fromkeys(schemes, bool)), recording)
     lines = report.lines()
     if args.format == "json":
         print(json.dumps({"drifts": report.drifts, "recording": recording,
