@@ -167,7 +167,7 @@ def test_accepted_instances_lie_within_the_bound(data: st.DataObject, dialect: s
 def _twins() -> tuple[sg.Guard, sg.Guard]:
     fast = sg.Guard(SPECS / "bench.yaml")
     slow = sg.Guard(SPECS / "bench.yaml")
-    slow.bodies.shallow_depth = -1  # never take the fast path
+    slow.bodies.shallow_depth = None  # never take the fast path
     return fast, slow
 
 
@@ -260,3 +260,14 @@ def test_survey_answers_as_a_recursive_walk(value: Any, max_depth: int, size: in
     assert deeper == expected_deeper
     if not deeper:  # a deeper body is refused as such; its arrays do not matter
         assert long == expected_long
+
+
+def test_duplicate_keys_are_refused_on_a_bounded_body() -> None:
+    """reject_duplicate_keys needs the exact parse: the fast path (orjson keeps the last
+    value) is off, whatever the bound."""
+    guard = sg.Guard(SPECS / "bench.yaml", reject_duplicate_keys=True)
+    raw = json.dumps(_new_pet())[:-1].encode() + b', "name": "Max"}'
+    status, errors = _answer(guard, raw)
+    assert status == 400
+    assert errors[0]["keyword"] == "uniqueKeys"
+    assert _answer(_TWINS[0], raw)[0] == 201  # accepted when duplicates are not refused

@@ -24,11 +24,11 @@ class BodyPolicy:
 
     def __init__(self, content_encodings: tuple[str, ...], decode_json: Any,
                  invalid_status: int, allow_unexpected_body: bool,
-                 shallow_depth: int = -1) -> None:
+                 shallow_depth: int | None = None) -> None:
         self.content_encodings = content_encodings
         self.decode_json = decode_json
         # Bodies whose schema keeps valid instances within this depth (and their numbers
-        # small) are parsed before any scan (-1: never, e.g. duplicate keys are refused).
+        # small) are parsed before any scan (None: never, e.g. duplicate keys are refused).
         self.shallow_depth = shallow_depth
         self.invalid_status = invalid_status
         self.allow_unexpected_body = allow_unexpected_body
@@ -114,8 +114,9 @@ class BodyPolicy:
             raise self._invalid("the request body cannot be read", [])
         validators = plan.compiled or plan.validators()
         validator = validators.bodies.get(entry.key)
-        if media_type.is_json and validator is not None and \
-                validators.shallow_json.get(entry.key, 1025) <= self.shallow_depth:
+        limit = self.shallow_depth
+        if media_type.is_json and validator is not None and limit is not None and \
+                validators.shallow_json.get(entry.key, limit + 1) <= limit:
             # A body that passes cannot be too deep or hold an inexact number (_bound): the
             # scans run only for one that fails, to tell why it failed.
             try:
@@ -125,14 +126,14 @@ class BodyPolicy:
             else:
                 if validator.is_valid(value):
                     return value
-                maybe_deep, big = scan_json(body, self.shallow_depth)
+                maybe_deep, big = scan_json(body, limit)
                 if not big:  # the value is exact: refused as too deep, or as nonconforming
                     long = None
                     if maybe_deep:
-                        deeper, long = survey(value, self.shallow_depth)
+                        deeper, long = survey(value, limit)
                         if deeper:
                             raise self._undecodable(BodyError(
-                                f"body is nested deeper than {self.shallow_depth} levels",
+                                f"body is nested deeper than {limit} levels",
                                 "maxDepth"))
                     raise self._nonconforming(validator, value, body, settings, long)
         to_validate, to_handler = self._decoded(body, entry, media_type, settings)

@@ -182,7 +182,7 @@ class Guard:
         self.decode_json = json_decoder(self.max_json_depth, bool(reject_duplicate_keys))
         self.bodies = BodyPolicy(self.content_encodings, self.decode_json, self.invalid_status,
                                  self.allow_unexpected_body,
-                                 -1 if reject_duplicate_keys else self.max_json_depth)
+                                 None if reject_duplicate_keys else self.max_json_depth)
         defaults = {"mode": self.mode, "validate_responses": self.validate_responses,
                     "max_body_bytes": self.max_body_bytes, "max_fields": self.max_fields,
                     "max_errors": self.max_errors}
