@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import schemaguard as sg
-from schemaguard._bound import Bound
+from schemaguard._bound import Bound, schema_bound
 from schemaguard._schema import survey
 from strategies import from_schema, json_values, schemas
 
@@ -271,3 +271,46 @@ def test_duplicate_keys_are_refused_on_a_bounded_body() -> None:
     assert status == 400
     assert errors[0]["keyword"] == "uniqueKeys"
     assert _answer(_TWINS[0], raw)[0] == 201  # accepted when duplicates are not refused
+
+
+def test_draft4_ref_siblings_bound_nothing() -> None:
+    """Draft 4 applies a `$ref` alone (its siblings are not keywords there), so
+    `additionalProperties: false` beside it closes nothing; in 2020-12 siblings apply."""
+    prefix = "urn:x#/d/"
+    definitions = {"0": {"$ref": prefix + "1", "additionalProperties": False},
+                   "1": {"type": "object"}}
+    assert schema_bound(definitions, "0", prefix, draft4=True) == Bound(None, False)
+    assert schema_bound(definitions, "0", prefix, draft4=False) == Bound(1, True)
+
+
+@pytest.mark.parametrize(("schema", "draft4", "expected"), [
+    # Keywords draft 4 does not have bound nothing there.
+    ({"const": 1}, True, Bound(None, False)),
+    ({"const": 1}, False, Bound(0, True)),
+    ({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 9}, True, Bound(0, False)),
+    ({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 9}, False, Bound(0, True)),
+    ({"type": "number", "minimum": 0, "maximum": 9, "exclusiveMaximum": True}, True,
+     Bound(0, True)),
+])
+def test_keywords_by_draft(schema: Any, draft4: bool, expected: Bound) -> None:
+    assert schema_bound({"0": schema}, "0", "urn:x#/d/", draft4=draft4) == expected
+
+
+def test_spec_in_draft4_keeps_the_scan_when_a_ref_has_siblings() -> None:
+    spec = {
+        "openapi": "3.1.0", "info": {"title": "t", "version": "1"},
+        "jsonSchemaDialect": "http://json-schema.org/draft-04/schema#",
+        "paths": {"/x": {"post": {
+            "requestBody": {"content": {"application/json": {"schema": {
+                "$ref": "#/components/schemas/X", "additionalProperties": False}}}},
+            "responses": {"204": {"description": "ok"}}}}},
+        "components": {"schemas": {"X": {"type": "object"}}},
+    }
+    guard = sg.Guard(spec)
+    plan = guard._plans[guard.operation("post", "/x")]
+    assert plan.validators().shallow_json == {}
+    deep = b'{"a": ' + b"[" * 70 + b"]" * 70 + b"}"
+    request = sg.HttpRequest("POST", "/x", "", [("content-type", "application/json")], deep)
+    with pytest.raises(sg.RequestError) as caught:
+        guard.check_request(request)
+    assert caught.value.violations[0].keyword == "maxDepth"

@@ -86,16 +86,19 @@ _ANY = _Kinds(_SCALAR, Bound(0, False), ANYTHING, ANYTHING)
 _NONE = _Kinds(None, None, None, None)
 
 
-def schema_bound(definitions: Mapping[str, Any], root: str, prefix: str) -> Bound:
+def schema_bound(definitions: Mapping[str, Any], root: str, prefix: str, *,
+                 draft4: bool = False) -> Bound:
     """The bound of definition ``root`` (Compiler.definitions: normalized schemas whose
-    ``$ref`` values are ``prefix`` + definition id; any other reference is unbounded)."""
-    return _Bounds(definitions, prefix).definition(root, 0).bound()
+    ``$ref`` values are ``prefix`` + definition id; any other reference is unbounded).
+    ``draft4``: a ``$ref`` stands alone, its siblings ignored (as the draft 4 engine does)."""
+    return _Bounds(definitions, prefix, draft4).definition(root, 0).bound()
 
 
 class _Bounds:
-    def __init__(self, definitions: Mapping[str, Any], prefix: str) -> None:
+    def __init__(self, definitions: Mapping[str, Any], prefix: str, draft4: bool) -> None:
         self.definitions = definitions
         self.prefix = prefix
+        self.draft4 = draft4
         self.done: dict[str, _Kinds] = {}
         self.visiting: set[str] = set()
 
@@ -119,11 +122,15 @@ class _Bounds:
         if not isinstance(schema, dict) or level > _MAX_NESTING:
             return _ANY
         level += 1
-        kinds = self.own(schema, level)
         ref = schema.get("$ref")
         if isinstance(ref, str):
             target = ref[len(self.prefix):] if ref.startswith(self.prefix) else None
-            kinds = kinds.meet(_ANY if target is None else self.definition(target, level))
+            found = _ANY if target is None else self.definition(target, level)
+            if self.draft4:
+                return found  # draft 4: the keywords beside a $ref are not applied
+            kinds = self.own(schema, level).meet(found)
+        else:
+            kinds = self.own(schema, level)
         for member in _list(schema.get("allOf")):
             kinds = kinds.meet(self.schema(member, level))
         for keyword in ("anyOf", "oneOf"):
@@ -144,11 +151,11 @@ class _Bounds:
                  else frozenset(kind) if isinstance(kind, list) else _ALL_TYPES)
         kinds = _Kinds(
             _SCALAR if types & _SCALARS else None,
-            Bound(0, _bounded_numbers(schema)) if types & _NUMBERS else None,
+            Bound(0, _bounded_numbers(schema, self.draft4)) if types & _NUMBERS else None,
             self.container(_object_members(schema), level) if "object" in types else None,
             self.container(_array_members(schema), level) if "array" in types else None,
         )
-        if "const" in schema:
+        if "const" in schema and not self.draft4:  # draft 4 has no `const`
             kinds = kinds.meet(_values([schema["const"]]))
         elif isinstance(schema.get("enum"), list):
             kinds = kinds.meet(_values(schema["enum"]))
@@ -182,11 +189,12 @@ def _array_members(schema: dict[str, Any]) -> list[Any]:
     return members
 
 
-def _bounded_numbers(schema: dict[str, Any]) -> bool:
+def _bounded_numbers(schema: dict[str, Any], draft4: bool) -> bool:
+    # Draft 4's exclusiveMaximum/exclusiveMinimum are booleans beside maximum/minimum.
     upper = (_number(schema.get("maximum"), lambda n: n < _BIG)
-             or _number(schema.get("exclusiveMaximum"), lambda n: n <= _BIG))
+             or (not draft4 and _number(schema.get("exclusiveMaximum"), lambda n: n <= _BIG)))
     lower = (_number(schema.get("minimum"), lambda n: n > -_BIG)
-             or _number(schema.get("exclusiveMinimum"), lambda n: n >= -_BIG))
+             or (not draft4 and _number(schema.get("exclusiveMinimum"), lambda n: n >= -_BIG)))
     return upper and lower
 
 

@@ -133,7 +133,7 @@ class SchemaValidator:
         if self._root is None:
             return ANYTHING
         return schema_bound(self._compiler.definitions(self._root), self._root,
-                            self._compiler.ref(""))
+                            self._compiler.ref(""), draft4=self._compiler.draft == 4)
 
     def _guarded_is_valid(self, instance: Any) -> bool:
         # A recursive schema follows the instance as deep as it goes; the engine's stack does
