@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import schemaguard as sg
 from schemaguard._bound import Bound, schema_bound
 from schemaguard._schema import survey
-from strategies import from_schema, json_values, schemas
+from strategies import KEYS, from_schema, json_values, schemas
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 BIG = 2**63
@@ -314,3 +314,99 @@ def test_spec_in_draft4_keeps_the_scan_when_a_ref_has_siblings() -> None:
     with pytest.raises(sg.RequestError) as caught:
         guard.check_request(request)
     assert caught.value.violations[0].keyword == "maxDepth"
+
+
+# -- twin guards on generated specs: the fast path never changes an answer ------------------
+
+_DIALECTS = {  # spec version and jsonSchemaDialect per schema dialect
+    "oas30": ("3.0.3", None),
+    "oas31": ("3.1.0", None),
+    "draft4": ("3.1.0", "http://json-schema.org/draft-04/schema#"),
+    "draft2020-12": ("3.1.0", "https://json-schema.org/draft/2020-12/schema"),
+}
+
+
+@st.composite
+def _specs(draw: st.DrawFn) -> tuple[dict[str, Any], Any]:
+    """A spec whose one operation takes a JSON body of a generated schema, parts of it moved
+    to components behind `$ref`s (some with siblings, which draft 4 and OAS 3.0 ignore)."""
+    dialect = draw(st.sampled_from(sorted(_DIALECTS)))
+    schema = draw(schemas(dialect))
+    if draw(st.booleans()):
+        schema = closing(schema)
+    components: dict[str, Any] = {}
+
+    def refify(node: Any) -> Any:
+        if isinstance(node, list):
+            return [refify(n) for n in node]
+        if not isinstance(node, dict):
+            return node
+        out = {k: refify(v) if k in ("items", "additionalProperties", "allOf", "anyOf",
+                                     "oneOf", "not") else v for k, v in node.items()}
+        if isinstance(node.get("properties"), dict):
+            out["properties"] = {k: refify(v) for k, v in node["properties"].items()}
+        if draw(st.integers(0, 2)) == 0:
+            name = f"S{len(components)}"
+            components[name] = out
+            out = {"$ref": f"#/components/schemas/{name}"}
+            if draw(st.booleans()):
+                out.update(additionalProperties=False, type="object")
+        return out
+
+    body_schema = refify(schema)
+    version, json_dialect = _DIALECTS[dialect]
+    spec: dict[str, Any] = {
+        "openapi": version, "info": {"title": "t", "version": "1"},
+        "paths": {"/x": {"post": {
+            "requestBody": {"content": {"application/json": {"schema": body_schema}}},
+            "responses": {"204": {"description": "ok"}}}}},
+        "components": {"schemas": components},
+    }
+    if json_dialect:
+        spec["jsonSchemaDialect"] = json_dialect
+    return spec, schema
+
+
+def _deepen(value: Any, key: str) -> Any:
+    """``value`` with a value nested past the test's depth limit of 3 somewhere inside."""
+    deep = [[[[1]]]]
+    if isinstance(value, dict):
+        inner = next((k for k, v in value.items() if isinstance(v, (dict, list))), key)
+        if isinstance(value.get(inner), (dict, list)):
+            return {**value, inner: _deepen(value[inner], key)}
+        return {**value, key: deep}
+    if isinstance(value, list):
+        return [*value, deep]
+    return deep
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data(), made=_specs())
+def test_generated_specs_answer_the_same_with_and_without_the_fast_path(
+        data: st.DataObject, made: tuple[dict[str, Any], Any]) -> None:
+    spec, schema = made
+    try:
+        fast = sg.Guard(spec, max_json_depth=3)
+        slow = sg.Guard(spec, max_json_depth=3)
+    except (sg.SpecError, ValueError):
+        return
+    slow.bodies.shallow_depth = None
+    shaped = from_schema(schema)
+    instance = data.draw(st.one_of(shaped, st.builds(_deepen, shaped, st.sampled_from(KEYS)),
+                                   json_values(), _HOSTILE))
+    raw = json.dumps(instance).encode()
+    request = sg.HttpRequest("POST", "/x", "", [("content-type", "application/json")], raw)
+
+    def answer(guard: sg.Guard) -> Any:
+        try:
+            validated = guard.check_request(request)
+        except sg.RequestError as error:
+            return error.status_code, [v.to_dict() for v in error.violations]
+        assert validated is not None
+        return 200, validated.body
+
+    fast_answer = answer(fast)
+    event("fast path" if fast._plans[fast.operation("post", "/x")].validators().shallow_json
+          else "scanned")
+    event(f"answer {fast_answer[0]}")
+    assert fast_answer == answer(slow)
