@@ -61,3 +61,13 @@ def test_scope_headers_map_as_their_decoded_pairs(raw: list[tuple[bytes, bytes]]
     for name in names:
         assert lazy.get_all(name) == built.get_all(name), name
     assert lazy.isdisjoint(names) == built.isdisjoint(names)
+
+
+def test_header_name_cache_keeps_no_long_client_names() -> None:
+    from schemaguard import _http
+
+    long_name = b"X-" + b"a" * 500
+    assert HeaderMap.of(ScopeHeaders([(long_name, b"v")])).get("x-" + "a" * 500) == "v"
+    assert long_name not in _http._RAW_NAMES
+    HeaderMap.of(ScopeHeaders([(b"X-Short-Name", b"v")]))
+    assert _http._RAW_NAMES[b"X-Short-Name"] == "x-short-name"

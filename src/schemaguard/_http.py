@@ -154,12 +154,14 @@ class ScopeHeaders(_ServerHeaders):
         return HeaderMap(self._all())
 
 
-_RAW_NAMES: dict[bytes, str] = {}  # b"X-Api-Key" -> "x-api-key" (bounded)
+# b"X-Api-Key" -> "x-api-key". Clients choose the names: at most 4,096 of at most 64 bytes
+# are kept, so the cache stays under a megabyte whatever they send.
+_RAW_NAMES: dict[bytes, str] = {}
 
 
 def _raw_name(raw: bytes) -> str:
     name = raw.decode("latin-1").lower()
-    if len(_RAW_NAMES) < 4096:
+    if len(raw) <= 64 and len(_RAW_NAMES) < 4096:
         _RAW_NAMES[raw] = name
     return name
 
@@ -231,7 +233,8 @@ class _EnvironHeaderMap(HeaderMap):
 _SERVER_HEADERS = frozenset({EnvironHeaders, ScopeHeaders})
 _CGI_HEADERS = (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length"))
 _CGI_KEYS = {name: key for key, name in _CGI_HEADERS}
-_ENVIRON_KEYS: dict[str, str] = {}  # "x-api-key" -> "HTTP_X_API_KEY" ("" for none; bounded)
+# "x-api-key" -> "HTTP_X_API_KEY" ("" for none): the names the guard asks about (the spec's).
+_ENVIRON_KEYS: dict[str, str] = {}
 
 
 def _environ_key(name: str) -> str:
