@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import schemaguard as sg
+from schemaguard._compile import LENGTH_GUARD, length_guarded
 
 SPECS = Path(__file__).parent.parent / "specs"
 
@@ -320,3 +321,25 @@ def test_plain_schema_internal_refs_resolve() -> None:
     validator = sg.compile_schema(schema)
     assert validator.is_valid([1, 2])
     assert violations(validator, [1, 0]) == [("/1", "minimum")]
+
+
+def test_user_formats_are_length_guarded_where_max_length_is_beside_them() -> None:
+    """P21: a user format checker never sees a string over the maxLength next to it; the
+    compiled definitions (shared by validators) are copied, not changed."""
+    seen: list[str] = []
+    capped = {"type": "string", "format": "code", "maxLength": 3}
+    defs = {"0": {"properties": {"a": capped, "b": {"type": "string", "format": "code"}},
+                  "items": {"allOf": [capped]},
+                  "enum": [{"format": "code", "maxLength": 3}]}}
+    out, formats = length_guarded(defs, {"code": lambda v: bool(seen.append(v)) or True})
+    assert defs["0"]["properties"]["a"] is capped
+    assert capped["format"] == "code"
+    renamed = "code" + LENGTH_GUARD + "3"
+    assert out["0"]["properties"]["a"]["format"] == renamed
+    assert out["0"]["items"]["allOf"][0]["format"] == renamed
+    assert out["0"]["properties"]["b"]["format"] == "code"  # no maxLength: the checker decides
+    assert out["0"]["enum"] == defs["0"]["enum"]  # data, not a schema
+    assert formats[renamed]("abcd") is True
+    assert seen == []
+    assert formats[renamed]("abc") is True
+    assert seen == ["abc"]

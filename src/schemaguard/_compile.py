@@ -56,6 +56,51 @@ _DROPPED = frozenset({
 Key = tuple[str, str]
 
 
+# A user format renamed where the same schema caps the length: "code" + LENGTH_GUARD + "8".
+LENGTH_GUARD = "#maxLength="
+
+
+def length_guarded(schemas: dict[str, Any], formats: dict[str, Callable[[str], bool]]
+                   ) -> tuple[dict[str, Any], dict[str, Callable[[str], bool]]]:
+    """``schemas`` and ``formats`` such that a user format checker never sees a string longer
+    than the ``maxLength`` beside it (bad-inputs P21: a checker is user code, perhaps a
+    backtracking regex). Where a schema has both, its format is renamed to a checker that
+    passes an over-long string on to ``maxLength``, which refuses it. Schemas are copied only
+    where they change (the compiled definitions are shared)."""
+    added = dict(formats)
+
+    def rewrite(node: Any) -> Any:
+        if not isinstance(node, dict):
+            return node
+        changed: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in SCHEMA and isinstance(value, dict):
+                new: Any = rewrite(value)
+            elif key in SCHEMA_MAP and isinstance(value, dict):
+                new = {name: rewrite(sub) for name, sub in value.items()}
+                new = value if all(new[n] is value[n] for n in value) else new
+            elif (key in SCHEMA_LIST or key == "items") and isinstance(value, list):
+                new = [rewrite(sub) for sub in value]
+                new = value if all(a is b for a, b in zip(new, value, strict=True)) else new
+            else:
+                continue
+            if new is not value:
+                changed[key] = new
+        fmt, limit = node.get("format"), node.get("maxLength")
+        if isinstance(fmt, str) and fmt in formats and isinstance(limit, int) \
+                and not isinstance(limit, bool):
+            name = f"{fmt}{LENGTH_GUARD}{limit}"
+            added.setdefault(name, _capped(formats[fmt], limit))
+            changed["format"] = name
+        return {**node, **changed} if changed else node
+
+    return {def_id: rewrite(schema) for def_id, schema in schemas.items()}, added
+
+
+def _capped(check: Callable[[str], bool], limit: int) -> Callable[[str], bool]:
+    return lambda value: len(value) > limit or check(value)
+
+
 @dataclass(frozen=True, slots=True)
 class Note:
     """How to report an engine error raised by a keyword that the rewrite introduced."""
@@ -129,8 +174,11 @@ class Compiler:
                 root = self._define(origin, schema, memo=True)
             self._drain()
             reachable = self._reachable(root)
+        user_formats = dict(formats or {})
+        if user_formats:
+            reachable, user_formats = length_guarded(reachable, user_formats)
         options: dict[str, Any] = {
-            "formats": dict(formats or {}),
+            "formats": user_formats,
             "validate_formats": self.oas or bool(formats),
             "pattern_options": PATTERN_OPTIONS,
             "offline": True,

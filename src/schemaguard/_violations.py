@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema_rs
 import orjson
 
-from ._compile import FRAGMENT, Compiler
+from ._compile import FRAGMENT, LENGTH_GUARD, Compiler
 from ._regex import original
 from ._source import escape_token, join_pointer
 from .errors import Location, Violation
@@ -59,7 +59,7 @@ def message(kind: Any, keyword: str) -> str:
         case _Kind.Pattern(pattern):
             return f"expected a string matching `{_limit(original(pattern))}`"
         case _Kind.Format(fmt):
-            return f"expected a valid {_limit(fmt)}"
+            return f"expected a valid {_limit(fmt.partition(LENGTH_GUARD)[0])}"
         case _Kind.Enum(options):
             shown = ", ".join(_literal(o) for o in options[:8])
             return f"expected one of: {shown}" + (", ..." if len(options) > 8 else "")
