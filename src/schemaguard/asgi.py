@@ -53,18 +53,10 @@ class GuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        buffered = bytearray()  # what was read, even when reading stopped early
-        complete: list[bytes] = []  # the whole body, once it was read to its end
-        timeout = self.guard.body_timeout
-
-        async def read_body(cap: int) -> bytes:
-            body = await _read_body(receive, cap, timeout, buffered)
-            complete.append(body)
-            return body
-
+        body = _Body(receive, self.guard.body_timeout)
         validated: ValidatedRequest | None
         try:
-            validated = await self.guard.run_async(_request(scope), read_body)
+            validated = await self.guard.run_async(_request(scope), body.read)
         except _Disconnected:
             return
         except RequestError as error:
@@ -81,11 +73,8 @@ class GuardMiddleware:
         if state is None:
             state = scope["state"] = {}
         state["schemaguard"] = validated
-        app_receive = receive
-        if complete or buffered:
-            # Report mode may pass on a body read only in part: the rest follows from the server.
-            body = complete[0] if complete else bytes(buffered)  # no second copy
-            app_receive = _replay(body, receive, more=not complete)
+        # Report mode may pass on a body read only in part: the rest follows from the server.
+        app_receive = body.replay if body.started else receive
         if validated is None or not self.guard.inspects_responses(validated.operation):
             await self.app(scope, app_receive, send)
             return
@@ -93,39 +82,69 @@ class GuardMiddleware:
         await self.app(scope, app_receive, _ResponseCheck(self.guard, validated, send, head))
 
 
-async def _read_body(receive: Receive, cap: int, timeout: float, body: bytearray) -> bytes:
-    """The whole body within one deadline (one timer for all messages, not one per message:
-    asyncio.wait_for costs a task and a loop iteration per call).
+class _Body:
+    """One request's body: read for the guard (``read``), then handed to the app
+    (``replay``): the bytes once, as one message, then whatever the server sends next."""
 
-    Usually the body has arrived with the headers and the first ``receive()`` returns without
-    waiting: it is stepped once by hand, and the timer (a timer handle, a heap entry and its
-    cancellation: a good part of the middleware's own cost) is armed only when that first
-    step has to wait or more messages follow. No wait ever happens outside the deadline.
-    """
-    pending = receive().__await__()
-    try:
-        yielded = next(pending)
-    except StopIteration as done:  # the message was there: no wait, so no timer yet
-        message = done.value
-        whole: bytes = message.get("body", b"")
-        if message["type"] == "http.request" and not message.get("more_body", False) and \
-                len(whole) <= cap:
-            return whole  # the usual body: one message, passed on without a copy
-        if _take(message, cap, body):
-            return bytes(body)
-        first = None
-    else:
-        first = _Resumed(pending, yielded)
-    if _timeout_context is None:  # Python 3.10
+    __slots__ = ("_buffered", "_complete", "_receive", "_sent", "_timeout")
+
+    def __init__(self, receive: Receive, timeout: float) -> None:
+        self._receive = receive
+        self._timeout = timeout
+        self._buffered = bytearray()  # what was read, even when reading stopped early
+        self._complete: bytes | None = None  # the whole body, once it was read to its end
+        self._sent = False
+
+    @property
+    def started(self) -> bool:
+        return self._complete is not None or bool(self._buffered)
+
+    async def read(self, cap: int) -> bytes:
+        """The whole body within one deadline (one timer for all messages, not one per
+        message: asyncio.wait_for costs a task and a loop iteration per call).
+
+        Usually the body has arrived with the headers and the first ``receive()`` returns
+        without waiting: it is stepped once by hand, and the timer (a timer handle, a heap
+        entry and its cancellation: a good part of the middleware's own cost) is armed only
+        when that first step has to wait or more messages follow. No wait ever happens
+        outside the deadline.
+        """
+        receive, buffered = self._receive, self._buffered
+        pending = receive().__await__()
         try:
-            return await asyncio.wait_for(_receive_rest(first, receive, cap, body), timeout)
-        except asyncio.TimeoutError:
+            yielded = next(pending)
+        except StopIteration as done:  # the message was there: no wait, so no timer yet
+            message = done.value
+            whole: bytes = message.get("body", b"")
+            if message["type"] == "http.request" and not message.get("more_body", False) \
+                    and len(whole) <= cap:
+                self._complete = whole  # the usual body: one message, passed on uncopied
+                return whole
+            first = None
+            if _take(message, cap, buffered):
+                self._complete = bytes(buffered)
+                return self._complete
+        else:
+            first = _Resumed(pending, yielded)
+        rest = _receive_rest(first, receive, cap, buffered)
+        try:
+            if _timeout_context is None:  # Python 3.10
+                self._complete = await asyncio.wait_for(rest, self._timeout)
+            else:
+                async with _timeout_context(self._timeout):
+                    self._complete = await rest
+        except (TimeoutError, asyncio.TimeoutError):
             raise _timeout() from None
-    try:
-        async with _timeout_context(timeout):
-            return await _receive_rest(first, receive, cap, body)
-    except TimeoutError:
-        raise _timeout() from None
+        return self._complete
+
+    async def replay(self) -> Message:
+        if self._sent:
+            return await self._receive()
+        self._sent = True
+        complete = self._complete
+        return {"type": "http.request",
+                "body": bytes(self._buffered) if complete is None else complete,
+                "more_body": complete is None}
 
 
 _timeout_context = getattr(asyncio, "timeout", None)
@@ -185,20 +204,6 @@ def _take(message: Message, cap: int, body: bytearray) -> bool:
 def _timeout() -> RequestTimeout:
     return RequestTimeout("the request body did not arrive in time", (
         Violation("body", None, "", "timeout", "body not received before the deadline", ""),))
-
-
-def _replay(body: bytes, receive: Receive, *, more: bool = False) -> Receive:
-    """The body once, as one message, then whatever the server sends next."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": more}
-        return await receive()
-
-    return replay
 
 
 async def _answer(send: Send, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
