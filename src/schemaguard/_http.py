@@ -205,17 +205,17 @@ class _EnvironHeaderMap(HeaderMap):
 
     def get(self, name: str) -> str | None:
         environ = self._environ
-        value: str | None = environ.get(_ENVIRON_KEYS.get(name) or _environ_key(name))
-        if value is not None:
-            return value
-        cgi = _CGI_KEYS.get(name)
-        return (environ.get(cgi) or None) if cgi is not None else None
+        key, cgi = _ENVIRON_KEYS.get(name) or _environ_keys(name)
+        value: str | None = environ.get(key)
+        if value is None and cgi is not None:
+            return environ.get(cgi) or None
+        return value
 
     def get_all(self, name: str) -> list[str]:
         environ = self._environ
-        value = environ.get(_ENVIRON_KEYS.get(name) or _environ_key(name))
+        key, cgi = _ENVIRON_KEYS.get(name) or _environ_keys(name)
+        value = environ.get(key)
         values = [] if value is None else [value]
-        cgi = _CGI_KEYS.get(name)
         if cgi is not None and environ.get(cgi):
             values.append(environ[cgi])
         return values
@@ -233,18 +233,20 @@ class _EnvironHeaderMap(HeaderMap):
 _SERVER_HEADERS = frozenset({EnvironHeaders, ScopeHeaders})
 _CGI_HEADERS = (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length"))
 _CGI_KEYS = {name: key for key, name in _CGI_HEADERS}
-# "x-api-key" -> "HTTP_X_API_KEY" ("" for none): the names the guard asks about (the spec's).
-_ENVIRON_KEYS: dict[str, str] = {}
+# "x-api-key" -> ("HTTP_X_API_KEY", None), "content-type" -> ("HTTP_CONTENT_TYPE",
+# "CONTENT_TYPE"): where a header's values are. The names are those the guard asks about
+# (the spec's), so the cache stays small.
+_ENVIRON_KEYS: dict[str, tuple[str, str | None]] = {}
 
 
-def _environ_key(name: str) -> str:
+def _environ_keys(name: str) -> tuple[str, str | None]:
     # A server writes "-" as "_", so a name with "_" (or one that upper-cases to another
     # length) has no key of its own: as a HeaderMap of the pairs, nothing is found for it.
     ok = name.isascii() and "_" not in name and name == name.lower()
-    key = "HTTP_" + name.upper().replace("-", "_") if ok else ""
+    keys = ("HTTP_" + name.upper().replace("-", "_") if ok else "", _CGI_KEYS.get(name))
     if len(_ENVIRON_KEYS) < 4096:
-        _ENVIRON_KEYS[name] = key
-    return key
+        _ENVIRON_KEYS[name] = keys
+    return keys
 
 
 def parse_query(query: str, *, decode_values: bool = True) -> dict[str, list[str]]:
