@@ -211,7 +211,12 @@ def converter(shape: Shape) -> Callable[[str], Any]:
         return _identity
     if types == ("integer",):
         return _to_integer
+    if types == ("boolean",):  # exactly "true" or "false"; anything else stays a string
+        return lambda value: _BOOLEANS.get(value, value)
     return lambda value: coerce(value, shape)
+
+
+_BOOLEANS: dict[str, Any] = {"true": True, "false": False}
 
 
 def _identity(value: str) -> str:
