@@ -9,6 +9,7 @@ guard must answer every body exactly as it does without the fast path.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,15 @@ _HOSTILE = st.one_of(
 )
 
 
+def mapped(node: dict[str, Any], fn: Callable[[Any], Any]) -> dict[str, Any]:
+    """``node`` with ``fn`` applied to each of its subschemas (lists of them included)."""
+    out = {k: fn(v) if k in ("items", "additionalProperties", "allOf", "anyOf", "oneOf", "not")
+           else v for k, v in node.items()}
+    if isinstance(node.get("properties"), dict):
+        out["properties"] = {k: fn(v) for k, v in node["properties"].items()}
+    return out
+
+
 def closing(schema: Any) -> Any:
     """``schema`` with objects closed, arrays typed and numbers bounded where they were not:
     generated schemas are mostly unbounded, and a bounded one is what the test is about."""
@@ -127,10 +137,7 @@ def closing(schema: Any) -> Any:
         return [closing(s) for s in schema]
     if not isinstance(schema, dict):
         return schema
-    out = {k: closing(v) if k in ("properties", "items", "additionalProperties", "allOf",
-                                  "anyOf", "oneOf") else v for k, v in schema.items()}
-    if isinstance(out.get("properties"), dict):
-        out["properties"] = {k: closing(v) for k, v in schema["properties"].items()}
+    out = mapped(schema, closing)
     out.setdefault("additionalProperties", False)
     out.setdefault("items", {"type": "string"})
     if "minimum" not in out and "maximum" not in out:
@@ -341,10 +348,7 @@ def _specs(draw: st.DrawFn) -> tuple[dict[str, Any], Any]:
             return [refify(n) for n in node]
         if not isinstance(node, dict):
             return node
-        out = {k: refify(v) if k in ("items", "additionalProperties", "allOf", "anyOf",
-                                     "oneOf", "not") else v for k, v in node.items()}
-        if isinstance(node.get("properties"), dict):
-            out["properties"] = {k: refify(v) for k, v in node["properties"].items()}
+        out = mapped(node, refify)
         if draw(st.integers(0, 2)) == 0:
             name = f"S{len(components)}"
             components[name] = out

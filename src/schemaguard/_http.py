@@ -8,6 +8,7 @@ Werkzeug), so schemaguard validates exactly the values the handler will read.
 from __future__ import annotations
 
 import re
+from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast, overload
@@ -107,11 +108,13 @@ class _ServerHeaders(Sequence[tuple[str, str]]):
             self._pairs = self._build()
         return self._pairs
 
+    @abstractmethod
     def _build(self) -> list[tuple[str, str]]:
-        raise NotImplementedError
+        """The (name, value) pairs, names lower-case."""
 
+    @abstractmethod
     def map(self) -> HeaderMap:
-        raise NotImplementedError
+        """The HeaderMap the guard reads."""
 
     @overload
     def __getitem__(self, index: int) -> tuple[str, str]: ...
