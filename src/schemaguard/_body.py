@@ -60,8 +60,7 @@ def json_decoder(max_depth: int, reject_duplicate_keys: bool) -> Callable[[bytes
                 value = _unwrap(orjson.loads(open_wrap + body + close_wrap), levels)
         except orjson.JSONDecodeError as exc:
             if "depth limit" in str(exc):
-                raise BodyError(f"body is nested deeper than {max_depth} levels",
-                                "maxDepth") from None
+                raise too_deep(max_depth) from None
             if "UTF-8" in str(exc) or "surrogate" in str(exc):
                 raise BodyError("body is not valid UTF-8 JSON", "contentEncoding") from None
             raise BodyError("body is not valid JSON", "json") from None
@@ -77,6 +76,10 @@ def json_decoder(max_depth: int, reject_duplicate_keys: bool) -> Callable[[bytes
         return value
 
     return decode
+
+
+def too_deep(max_depth: int) -> BodyError:
+    return BodyError(f"body is nested deeper than {max_depth} levels", "maxDepth")
 
 
 def scan_json(body: bytes, max_depth: int) -> tuple[bool, bool]:

@@ -8,7 +8,15 @@ from typing import Any
 
 import orjson
 
-from ._body import BodyError, MediaEntry, decode_form, decode_multipart, scan_json, select
+from ._body import (
+    BodyError,
+    MediaEntry,
+    decode_form,
+    decode_multipart,
+    scan_json,
+    select,
+    too_deep,
+)
 from ._http import HeaderMap, MediaType, parse_media_type
 from ._operation import OperationPlan, Settings
 from ._params import StyleError
@@ -17,6 +25,7 @@ from .errors import PayloadTooLarge, RequestValidationError, UnsupportedMediaTyp
 
 # Past this size an invalid body's violations come from a truncated copy (bounded cost).
 LARGE_BODY = 65_536
+_DECODE = object()  # the fast JSON path's "the full decoder decides"
 
 
 class BodyPolicy:
@@ -117,29 +126,34 @@ class BodyPolicy:
         limit = self.shallow_depth
         if media_type.is_json and validator is not None and limit is not None and \
                 validators.shallow_json.get(entry.key, limit + 1) <= limit:
-            # A body that passes cannot be too deep or hold an inexact number (_bound): the
-            # scans run only for one that fails, to tell why it failed.
-            try:
-                value = orjson.loads(body)
-            except orjson.JSONDecodeError:
-                pass  # decode_json names the error
-            else:
-                if validator.is_valid(value):
-                    return value
-                maybe_deep, big = scan_json(body, limit)
-                if not big:  # the value is exact: refused as too deep, or as nonconforming
-                    long = None
-                    if maybe_deep:
-                        deeper, long = survey(value, limit)
-                        if deeper:
-                            raise self._undecodable(BodyError(
-                                f"body is nested deeper than {limit} levels",
-                                "maxDepth"))
-                    raise self._nonconforming(validator, value, body, settings, long)
+            value = self._bounded_json(body, validator, settings, limit)
+            if value is not _DECODE:
+                return value
         to_validate, to_handler = self._decoded(body, entry, media_type, settings)
         if validator is not None and not validator.is_valid(to_validate):
             raise self._nonconforming(validator, to_validate, body, settings)
         return to_handler
+
+    def _bounded_json(self, body: bytes, validator: SchemaValidator, settings: Settings,
+                      limit: int) -> Any:
+        """A JSON body whose schema is bounded within ``limit`` (_bound): one that passes
+        cannot be too deep or hold an inexact number, so it is parsed at once and the scans
+        run only for one that fails, to tell why. _DECODE: the full decoder must decide."""
+        try:
+            value = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return _DECODE  # it names the error
+        if validator.is_valid(value):
+            return value
+        maybe_deep, big = scan_json(body, limit)
+        if big:
+            return _DECODE  # the exact integers may tell another story
+        long = None
+        if maybe_deep:
+            deeper, long = survey(value, limit)
+            if deeper:
+                raise self._undecodable(too_deep(limit))
+        raise self._nonconforming(validator, value, body, settings, long)
 
     def _decoded(self, body: bytes, entry: MediaEntry, media_type: MediaType,
                  settings: Settings) -> tuple[Any, Any]:
