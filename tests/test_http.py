@@ -71,3 +71,11 @@ def test_header_name_cache_keeps_no_long_client_names() -> None:
     assert long_name not in _http._RAW_NAMES
     HeaderMap.of(ScopeHeaders([(b"X-Short-Name", b"v")]))
     assert _http._RAW_NAMES[b"X-Short-Name"] == "x-short-name"
+
+
+def test_scope_headers_from_any_iterable_of_pairs() -> None:
+    """ASGI headers are an iterable of two-item iterables, not necessarily a list of tuples."""
+    raw = [[b"X-Api-Key", b"k"], [b"Accept", b"*/*"]]
+    headers = ScopeHeaders(iter(raw))  # type: ignore[arg-type]
+    assert HeaderMap.of(headers).get("x-api-key") == "k"
+    assert list(headers) == [("x-api-key", "k"), ("accept", "*/*")]

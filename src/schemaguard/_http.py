@@ -141,9 +141,10 @@ class ScopeHeaders(_ServerHeaders):
 
     __slots__ = ("_raw",)
 
-    def __init__(self, raw: Sequence[tuple[bytes, bytes]]) -> None:
+    def __init__(self, raw: Iterable[tuple[bytes, bytes]]) -> None:
         self._pairs = None
-        self._raw = raw
+        # ASGI allows any iterable of pairs; servers send lists (kept as they are).
+        self._raw = raw if isinstance(raw, (list, tuple)) else list(raw)
 
     def _build(self) -> list[tuple[str, str]]:
         names = _RAW_NAMES
