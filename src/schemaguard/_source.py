@@ -174,9 +174,11 @@ def parse(text: str, file: str | None = None, *, json_hint: bool = False,
     try:
         data = load_yaml(text, notes)
     except YamlError as exc:
-        message = exc.message if exc.message.startswith(("invalid YAML", "duplicate key")) \
+        message = exc.message if exc.message.startswith(
+            ("invalid YAML", "duplicate key", "the document is nested too deeply")) \
             else f"invalid YAML: {exc.message}"
-        raise SpecError(message, file=file, line=exc.line, column=exc.column) from None
+        raise SpecError(message, file=file, line=exc.line, column=exc.column,
+                        pointer=exc.pointer or "") from None
     except RecursionError:
         raise SpecError("the document is nested too deeply", file=file) from None
     if "&" in text or "*" in text:

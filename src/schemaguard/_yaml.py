@@ -52,11 +52,12 @@ _STANDARD = {
 class YamlError(Exception):
     """A document that is not plain YAML data; ``line``/``column`` are 1-based."""
 
-    def __init__(self, message: str, mark: Any) -> None:
+    def __init__(self, message: str, mark: Any, pointer: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.line = mark.line + 1 if mark is not None else None
         self.column = mark.column + 1 if mark is not None else None
+        self.pointer = pointer  # where in the document, when known
 
 
 class YamlNotes:
@@ -171,11 +172,29 @@ def load(text: str, notes: YamlNotes | None = None) -> Any:
                                     event.start_mark)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise YamlError(f"invalid YAML: {(exc.problem or 'invalid YAML').splitlines()[0]}",
-                        mark) from None
+        problem = (exc.problem or "invalid YAML").splitlines()[0]
+        if "nesting depth" in problem:  # libyaml >= 0.2.6 (PyYAML 6.0.4) stops at 1,000 levels
+            raise YamlError("the document is nested too deeply", mark,
+                            _pointer(stack)) from None
+        raise YamlError(f"invalid YAML: {problem}", mark) from None
     except yaml.YAMLError as exc:  # e.g. a ReaderError for a control character
         raise YamlError(f"invalid YAML: {str(exc).splitlines()[0][:120]}", None) from None
     return root
+
+
+def _pointer(stack: list[_Frame]) -> str:
+    """The JSON pointer (RFC 6901) of the innermost container being read: each container
+    is the last one added to its parent (dicts keep insertion order)."""
+    tokens: list[str] = []
+    for parent in stack[:-1]:
+        container = parent.container
+        if isinstance(container, dict):
+            tokens.append(str(next(reversed(container))))
+        else:
+            tokens.append(str(len(container) - 1))
+    if stack and stack[-1].key is not None:
+        tokens.append(stack[-1].key)
+    return "".join("/" + t.replace("~", "~0").replace("/", "~1") for t in tokens)
 
 
 def _add(stack: list[_Frame], value: Any, event: Any, *, plain: bool) -> None:

@@ -1027,7 +1027,13 @@ def test_s12_deep_schema_in_yaml_file_has_line(tmp_path: Path, style: str) -> No
         body = "\n".join([*lines, indent + "type: string"]) + "\n"
     error = load_error(write(tmp_path, "deep.yaml", HEADER + body))
     assert "nested too deeply" in error.message
-    assert _only_repeats(error.pointer, "/components/schemas/Deep", "/properties/a")
+    # Refused by the spec walk, or (libyaml >= 0.2.6, in PyYAML 6.0.4) by the reader at 1,000
+    # levels: then the pointer ends where reading stopped, perhaps inside a unit.
+    prefix, unit = "/components/schemas/Deep", "/properties/a"
+    rest = error.pointer.removeprefix(prefix)
+    assert error.pointer.startswith(prefix)
+    assert rest
+    assert (unit * (len(rest) // len(unit) + 1)).startswith(rest)
     assert error.line is not None
     assert error.line >= 6
 
