@@ -7,7 +7,7 @@ message here is built from the error kind and the schema's limits only. The prop
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import jsonschema_rs
@@ -35,67 +35,60 @@ def _types(types: list[str]) -> str:
     return " or ".join(types)
 
 
+def _s(count: int, one: str = "", many: str = "s") -> str:
+    return one if count == 1 else many
+
+
+# One-line messages by error kind (the kind's type), without the instance's value.
+_MESSAGES: dict[type, Callable[[Any], str]] = {
+    _Kind.Type: lambda k: f"expected {_types(list(k.types))}",
+    _Kind.Required: lambda k: f"missing required property `{k.property}`",
+    _Kind.Minimum: lambda k: f"expected a number >= {_limit(k.limit)}",
+    _Kind.Maximum: lambda k: f"expected a number <= {_limit(k.limit)}",
+    _Kind.ExclusiveMinimum: lambda k: f"expected a number > {_limit(k.limit)}",
+    _Kind.ExclusiveMaximum: lambda k: f"expected a number < {_limit(k.limit)}",
+    _Kind.MultipleOf: lambda k: f"expected a multiple of {_limit(k.multiple_of)}",
+    _Kind.MinLength: lambda k: f"expected at least {k.limit} character{_s(k.limit)}",
+    _Kind.MaxLength: lambda k: f"expected at most {k.limit} character{_s(k.limit)}",
+    _Kind.Pattern: lambda k: f"expected a string matching `{_limit(original(k.pattern))}`",
+    _Kind.Format: lambda k: f"expected a valid {_limit(k.format.partition(LENGTH_GUARD)[0])}",
+    _Kind.Enum: lambda k: "expected one of: " + ", ".join(
+        _literal(o) for o in k.options[:8]) + (", ..." if len(k.options) > 8 else ""),
+    _Kind.Constant: lambda k: "expected the constant value",
+    _Kind.MinItems: lambda k: f"expected at least {k.limit} item{_s(k.limit)}",
+    _Kind.MaxItems: lambda k: f"expected at most {k.limit} item{_s(k.limit)}",
+    _Kind.UniqueItems: lambda k: "expected unique items",
+    _Kind.MinProperties: lambda k: f"expected at least {k.limit} "
+                                   f"propert{_s(k.limit, 'y', 'ies')}",
+    _Kind.MaxProperties: lambda k: f"expected at most {k.limit} "
+                                   f"propert{_s(k.limit, 'y', 'ies')}",
+    _Kind.AdditionalProperties: lambda k: "property is not allowed",
+    _Kind.UnevaluatedProperties: lambda k: "property is not allowed",
+    _Kind.AdditionalItems: lambda k: "item is not allowed",
+    _Kind.UnevaluatedItems: lambda k: "item is not allowed",
+    _Kind.FalseSchema: lambda k: "no value is allowed here",
+    _Kind.OneOfNotValid: lambda k: "expected a value matching exactly one `oneOf` schema, it "
+                                   "matches none",
+    _Kind.OneOfMultipleValid: lambda k: "expected a value matching exactly one `oneOf` "
+                                        "schema, it matches several",
+    _Kind.AnyOf: lambda k: "expected a value matching at least one `anyOf` schema",
+    _Kind.Not: lambda k: "value must not match the `not` schema",
+    _Kind.Contains: lambda k: "expected at least one item matching `contains`",
+    _Kind.PropertyNames: lambda k: "property name is not allowed by `propertyNames`",
+    _Kind.BacktrackLimitExceeded: lambda k: "pattern could not be evaluated within its budget",
+    _Kind.RegexEngineFailure: lambda k: "pattern could not be evaluated within its budget",
+}
+
+
 def message(kind: Any, keyword: str) -> str:
     """A one-line message for an error kind, without the instance's value."""
-    match kind:
-        case _Kind.Type(types):
-            return f"expected {_types(list(types))}"
-        case _Kind.Required(prop):
-            return f"missing required property `{prop}`"
-        case _Kind.Minimum(limit):
-            return f"expected a number >= {_limit(limit)}"
-        case _Kind.Maximum(limit):
-            return f"expected a number <= {_limit(limit)}"
-        case _Kind.ExclusiveMinimum(limit):
-            return f"expected a number > {_limit(limit)}"
-        case _Kind.ExclusiveMaximum(limit):
-            return f"expected a number < {_limit(limit)}"
-        case _Kind.MultipleOf(multiple):
-            return f"expected a multiple of {_limit(multiple)}"
-        case _Kind.MinLength(limit):
-            return f"expected at least {limit} character{'s' * (limit != 1)}"
-        case _Kind.MaxLength(limit):
-            return f"expected at most {limit} character{'s' * (limit != 1)}"
-        case _Kind.Pattern(pattern):
-            return f"expected a string matching `{_limit(original(pattern))}`"
-        case _Kind.Format(fmt):
-            return f"expected a valid {_limit(fmt.partition(LENGTH_GUARD)[0])}"
-        case _Kind.Enum(options):
-            shown = ", ".join(_literal(o) for o in options[:8])
-            return f"expected one of: {shown}" + (", ..." if len(options) > 8 else "")
-        case _Kind.Constant():
-            return "expected the constant value"
-        case _Kind.MinItems(limit):
-            return f"expected at least {limit} item{'s' * (limit != 1)}"
-        case _Kind.MaxItems(limit):
-            return f"expected at most {limit} item{'s' * (limit != 1)}"
-        case _Kind.UniqueItems():
-            return "expected unique items"
-        case _Kind.MinProperties(limit):
-            return f"expected at least {limit} propert{'ies' if limit != 1 else 'y'}"
-        case _Kind.MaxProperties(limit):
-            return f"expected at most {limit} propert{'ies' if limit != 1 else 'y'}"
-        case _Kind.AdditionalProperties() | _Kind.UnevaluatedProperties():
-            return "property is not allowed"
-        case _Kind.AdditionalItems() | _Kind.UnevaluatedItems():
-            return "item is not allowed"
-        case _Kind.FalseSchema():
-            return "no value is allowed here"
-        case _Kind.OneOfNotValid():
-            return "expected a value matching exactly one `oneOf` schema, it matches none"
-        case _Kind.OneOfMultipleValid():
-            return "expected a value matching exactly one `oneOf` schema, it matches several"
-        case _Kind.AnyOf():
-            return "expected a value matching at least one `anyOf` schema"
-        case _Kind.Not():
-            return "value must not match the `not` schema"
-        case _Kind.Contains():
-            return "expected at least one item matching `contains`"
-        case _Kind.PropertyNames():
-            return "property name is not allowed by `propertyNames`"
-        case _Kind.BacktrackLimitExceeded() | _Kind.RegexEngineFailure():
-            return "pattern could not be evaluated within its budget"
-    return f"value is not valid under `{keyword}`"
+    render = _MESSAGES.get(type(kind))
+    if render is None:
+        for cls, found in _MESSAGES.items():  # a subclass of a known kind
+            if isinstance(kind, cls):
+                return found(kind)
+        return f"value is not valid under `{keyword}`"
+    return render(kind)
 
 
 def _pointer(path: list[str | int]) -> str:
