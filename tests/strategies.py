@@ -406,3 +406,76 @@ def weighted(*choices: tuple[int, st.SearchStrategy[Any]]) -> st.SearchStrategy[
     listing one three times does not weigh it three times)."""
     table = [strategy for weight, strategy in choices for _ in range(weight)]
     return st.integers(0, len(table) - 1).flatmap(lambda i: table[i])
+
+
+# -- specs around a generated body schema ---------------------------------------------------
+
+
+def mapped(node: dict[str, Any], fn: Callable[[Any], Any]) -> dict[str, Any]:
+    """``node`` with ``fn`` applied to each of its subschemas (lists of them included)."""
+    out = {k: fn(v) if k in ("items", "additionalProperties", "allOf", "anyOf", "oneOf", "not")
+           else v for k, v in node.items()}
+    if isinstance(node.get("properties"), dict):
+        out["properties"] = {k: fn(v) for k, v in node["properties"].items()}
+    return out
+
+
+def closing(schema: Any) -> Any:
+    """``schema`` with objects closed, arrays typed and numbers bounded where they were not:
+    generated schemas are mostly unbounded, and a bounded one is what the test is about."""
+    if isinstance(schema, list):
+        return [closing(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = mapped(schema, closing)
+    out.setdefault("additionalProperties", False)
+    out.setdefault("items", {"type": "string"})
+    if "minimum" not in out and "maximum" not in out:
+        out.update(minimum=-1000, maximum=1000)
+    return out
+
+
+SPEC_DIALECTS = {  # spec version and jsonSchemaDialect per schema dialect
+    "oas30": ("3.0.3", None),
+    "oas31": ("3.1.0", None),
+    "draft4": ("3.1.0", "http://json-schema.org/draft-04/schema#"),
+    "draft2020-12": ("3.1.0", "https://json-schema.org/draft/2020-12/schema"),
+}
+
+
+@st.composite
+def body_specs(draw: st.DrawFn) -> tuple[dict[str, Any], Any]:
+    """A spec whose one operation takes a JSON body of a generated schema, parts of it moved
+    to components behind `$ref`s (some with siblings, which draft 4 and OAS 3.0 ignore)."""
+    dialect = draw(st.sampled_from(sorted(SPEC_DIALECTS)))
+    schema = draw(schemas(dialect))
+    if draw(st.booleans()):
+        schema = closing(schema)
+    components: dict[str, Any] = {}
+
+    def refify(node: Any) -> Any:
+        if isinstance(node, list):
+            return [refify(n) for n in node]
+        if not isinstance(node, dict):
+            return node
+        out = mapped(node, refify)
+        if draw(st.integers(0, 2)) == 0:
+            name = f"S{len(components)}"
+            components[name] = out
+            out = {"$ref": f"#/components/schemas/{name}"}
+            if draw(st.booleans()):
+                out.update(additionalProperties=False, type="object")
+        return out
+
+    body_schema = refify(schema)
+    version, json_dialect = SPEC_DIALECTS[dialect]
+    spec: dict[str, Any] = {
+        "openapi": version, "info": {"title": "t", "version": "1"},
+        "paths": {"/x": {"post": {
+            "requestBody": {"content": {"application/json": {"schema": body_schema}}},
+            "responses": {"204": {"description": "ok"}}}}},
+        "components": {"schemas": components},
+    }
+    if json_dialect:
+        spec["jsonSchemaDialect"] = json_dialect
+    return spec, schema

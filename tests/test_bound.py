@@ -9,7 +9,6 @@ guard must answer every body exactly as it does without the fast path.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from hypothesis import strategies as st
 import schemaguard as sg
 from schemaguard._bound import Bound, schema_bound
 from schemaguard._schema import survey
-from strategies import KEYS, from_schema, json_values, schemas
+from strategies import KEYS, body_specs, closing, from_schema, json_values, schemas
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 BIG = 2**63
@@ -119,30 +118,6 @@ _HOSTILE = st.one_of(
     st.sampled_from([BIG, -BIG - 1, 2**64 + 5, 1e19, -1e300, 9.3e18]),
     st.recursive(st.just([]), lambda inner: st.lists(inner, max_size=2), max_leaves=30),
 )
-
-
-def mapped(node: dict[str, Any], fn: Callable[[Any], Any]) -> dict[str, Any]:
-    """``node`` with ``fn`` applied to each of its subschemas (lists of them included)."""
-    out = {k: fn(v) if k in ("items", "additionalProperties", "allOf", "anyOf", "oneOf", "not")
-           else v for k, v in node.items()}
-    if isinstance(node.get("properties"), dict):
-        out["properties"] = {k: fn(v) for k, v in node["properties"].items()}
-    return out
-
-
-def closing(schema: Any) -> Any:
-    """``schema`` with objects closed, arrays typed and numbers bounded where they were not:
-    generated schemas are mostly unbounded, and a bounded one is what the test is about."""
-    if isinstance(schema, list):
-        return [closing(s) for s in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = mapped(schema, closing)
-    out.setdefault("additionalProperties", False)
-    out.setdefault("items", {"type": "string"})
-    if "minimum" not in out and "maximum" not in out:
-        out.update(minimum=-1000, maximum=1000)
-    return out
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck))
@@ -325,52 +300,6 @@ def test_spec_in_draft4_keeps_the_scan_when_a_ref_has_siblings() -> None:
 
 # -- twin guards on generated specs: the fast path never changes an answer ------------------
 
-_DIALECTS = {  # spec version and jsonSchemaDialect per schema dialect
-    "oas30": ("3.0.3", None),
-    "oas31": ("3.1.0", None),
-    "draft4": ("3.1.0", "http://json-schema.org/draft-04/schema#"),
-    "draft2020-12": ("3.1.0", "https://json-schema.org/draft/2020-12/schema"),
-}
-
-
-@st.composite
-def _specs(draw: st.DrawFn) -> tuple[dict[str, Any], Any]:
-    """A spec whose one operation takes a JSON body of a generated schema, parts of it moved
-    to components behind `$ref`s (some with siblings, which draft 4 and OAS 3.0 ignore)."""
-    dialect = draw(st.sampled_from(sorted(_DIALECTS)))
-    schema = draw(schemas(dialect))
-    if draw(st.booleans()):
-        schema = closing(schema)
-    components: dict[str, Any] = {}
-
-    def refify(node: Any) -> Any:
-        if isinstance(node, list):
-            return [refify(n) for n in node]
-        if not isinstance(node, dict):
-            return node
-        out = mapped(node, refify)
-        if draw(st.integers(0, 2)) == 0:
-            name = f"S{len(components)}"
-            components[name] = out
-            out = {"$ref": f"#/components/schemas/{name}"}
-            if draw(st.booleans()):
-                out.update(additionalProperties=False, type="object")
-        return out
-
-    body_schema = refify(schema)
-    version, json_dialect = _DIALECTS[dialect]
-    spec: dict[str, Any] = {
-        "openapi": version, "info": {"title": "t", "version": "1"},
-        "paths": {"/x": {"post": {
-            "requestBody": {"content": {"application/json": {"schema": body_schema}}},
-            "responses": {"204": {"description": "ok"}}}}},
-        "components": {"schemas": components},
-    }
-    if json_dialect:
-        spec["jsonSchemaDialect"] = json_dialect
-    return spec, schema
-
-
 def _deepen(value: Any, key: str) -> Any:
     """``value`` with a value nested past the test's depth limit of 3 somewhere inside."""
     deep = [[[[1]]]]
@@ -385,7 +314,7 @@ def _deepen(value: Any, key: str) -> Any:
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
-@given(data=st.data(), made=_specs())
+@given(data=st.data(), made=body_specs())
 def test_generated_specs_answer_the_same_with_and_without_the_fast_path(
         data: st.DataObject, made: tuple[dict[str, Any], Any]) -> None:
     spec, schema = made

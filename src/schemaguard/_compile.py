@@ -25,9 +25,10 @@ What the rewrite does (the OAS rules in front of the engine):
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import quote
 
 import jsonschema_rs
 
@@ -155,6 +156,7 @@ class Compiler:
         self._pending: list[tuple[str, Any]] = []
         self._lock = threading.Lock()
         self._fragments = 0
+        self._shallow: dict[tuple[str, str], str] = {}
 
     # -- public to the package -------------------------------------------------------------
 
@@ -174,22 +176,83 @@ class Compiler:
                 root = self._define(origin, schema, memo=True)
             self._drain()
             reachable = self._reachable(root)
+        if not self.addressable:
+            # A plain JSON Schema on its own: the engine resolves its internal refs itself.
+            reachable, options = self._options(reachable, formats)
+            return _DRAFT_VALIDATORS[self.draft](reachable[root], **options), root
+        return self._engine(reachable, root, "", formats), root
+
+    @property
+    def addressable(self) -> bool:
+        """Whether every place inside the definitions can get a validator of its own
+        (``build_at``) whose errors carry the same keyword locations as the whole's."""
+        return self.spec is not None or self.oas
+
+    def build_at(self, def_id: str, path: str,
+                 formats: dict[str, Callable[[str], bool]] | None) -> jsonschema_rs.Validator:
+        """A validator for the schema at ``path`` (a JSON pointer, unescaped tokens) inside
+        definition ``def_id``: the part of a compiled schema below that place."""
+        with self._lock:
+            reachable = self._reachable(def_id)
+        return self._engine(reachable, def_id, path, formats)
+
+    def defines(self, def_id: str) -> bool:
+        return def_id in self._defs
+
+    def node(self, def_id: str, path: str) -> Any:
+        """The normalized schema at ``path`` inside definition ``def_id``."""
+        node: Any = self._defs[def_id].schema
+        for token in split_pointer(path):
+            node = node[int(token)] if isinstance(node, list) else node[token]
+        return node
+
+    def shallow(self, def_id: str, path: str) -> str:
+        """The id of a definition that is the schema at ``path`` of ``def_id`` without what
+        it says about the values of its properties (``properties`` and an
+        ``additionalProperties`` schema become ``true``) or of its items (``items`` dropped):
+        the schema's own checks. Its errors map to the same spec pointers as the original's."""
+        key = (def_id, path)
+        with self._lock:
+            found = self._shallow.get(key)
+            if found is not None:
+                return found
+            node = dict(self.node(def_id, path))
+            node.pop("items", None)
+            anything: Any = {} if self.draft == 4 else True
+            if isinstance(node.get("properties"), dict):
+                node["properties"] = dict.fromkeys(node["properties"], anything)
+            if isinstance(node.get("additionalProperties"), dict):
+                node["additionalProperties"] = anything
+            uri, pointer = self._defs[def_id].origin
+            definition = _Definition((uri, pointer + path), node)
+            prefix = f"{RESOURCE}#/{self.container}/"
+            definition.refs = {ref[len(prefix):].split("/", 1)[0] for ref in _refs(node)
+                               if ref.startswith(prefix)} & set(self._defs)
+            new_id = str(len(self._defs))
+            self._defs[new_id] = definition
+            self._shallow[key] = new_id
+            return new_id
+
+    def _options(self, reachable: dict[str, Any],
+                 formats: dict[str, Callable[[str], bool]] | None
+                 ) -> tuple[dict[str, Any], dict[str, Any]]:
         user_formats = dict(formats or {})
         if user_formats:
             reachable, user_formats = length_guarded(reachable, user_formats)
-        options: dict[str, Any] = {
+        return reachable, {
             "formats": user_formats,
             "validate_formats": self.oas or bool(formats),
             "pattern_options": PATTERN_OPTIONS,
             "offline": True,
         }
-        cls = _DRAFT_VALIDATORS[self.draft]
-        if self.spec is None and not self.oas:
-            # A plain JSON Schema on its own: the engine resolves its internal refs itself.
-            return cls(reachable[root], **options), root
+
+    def _engine(self, reachable: dict[str, Any], def_id: str, path: str,
+                formats: dict[str, Callable[[str], bool]] | None) -> jsonschema_rs.Validator:
+        reachable, options = self._options(reachable, formats)
         resource = {self.container: reachable}
         registry = jsonschema_rs.Registry([(RESOURCE, resource)], draft=self._engine_draft())
-        return cls({"$ref": self.ref(root)}, registry=registry, **options), root
+        target = self.ref(def_id) + quote(path, safe=_POINTER_SAFE)
+        return _DRAFT_VALIDATORS[self.draft]({"$ref": target}, registry=registry, **options)
 
     def recursive(self, root: str) -> bool:
         """Whether a definition reachable from ``root`` reaches itself again."""
@@ -402,7 +465,7 @@ class Compiler:
         schema_pointer = join_pointer(pointer, "format")
         note = Note("format", f"expected an {fmt} integer ({low} to {high})", schema_pointer)
         for bound in ("minimum", "maximum"):
-            self.notes[self._location(def_id, join_pointer(path, "allOf", index, bound))] = note
+            self.notes[self.location(def_id, join_pointer(path, "allOf", index, bound))] = note
 
     def _format_pattern(
         self, out: dict[str, Any], fmt: str, def_id: str, path: str, pointer: str
@@ -412,7 +475,7 @@ class Compiler:
         all_of.append({"pattern": FORMAT_PATTERNS[self.dialect][fmt]})
         out["allOf"] = all_of
         note = Note("format", f"expected a valid {fmt}", join_pointer(pointer, "format"))
-        self.notes[self._location(def_id, join_pointer(path, "allOf", index, "pattern"))] = note
+        self.notes[self.location(def_id, join_pointer(path, "allOf", index, "pattern"))] = note
 
     def _hide_properties(
         self, node: dict[str, Any], out: dict[str, Any], uri: str, pointer: str, def_id: str,
@@ -439,8 +502,8 @@ class Compiler:
                                  f"not appear in {where}",
                         join_pointer(pointer, "properties", name, flag) if why != "sensitive"
                         else join_pointer(pointer, "properties", name))
-            self.notes[self._location(def_id, at)] = note
-            self.notes[self._location(def_id, join_pointer(at, "not"))] = note
+            self.notes[self.location(def_id, at)] = note
+            self.notes[self.location(def_id, join_pointer(at, "not"))] = note
         out["properties"] = properties
         if isinstance(out.get("required"), list):
             out["required"] = [r for r in out["required"] if r not in hidden]
@@ -544,12 +607,30 @@ class Compiler:
         target = "anyOf" if keyword == "anyOf" or "anyOf" not in node else keyword
         del out[keyword]
         out[target] = guarded
-        self.selectors[self._location(def_id, join_pointer(path, target))] = Selector(
+        self.selectors[self.location(def_id, join_pointer(path, target))] = Selector(
             prop, selected
         )
 
-    def _location(self, def_id: str, path: str) -> str:
+    def location(self, def_id: str, path: str) -> str:
+        """The engine's keyword location of ``path`` inside definition ``def_id``."""
         return f"{self.ref(def_id)}{path}"
+
+
+# What a fragment keeps as it is: a property name outside these is percent-encoded (RFC 3986).
+_POINTER_SAFE = "/~!$&'()*+,;=:@-._"
+
+
+def _refs(node: Any) -> Iterator[str]:
+    """Every ``$ref`` inside a normalized schema."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
 
 
 def _unresolvable(ref: Any, pointer: str) -> Exception:

@@ -212,9 +212,9 @@ class OperationPlan:
             properties = {key: {"$ref": _ref(self.spec, uri, pointer)}
                           for key, (uri, pointer) in self._schema_locations.items()}
             compiler = compiler_for(self.spec, self.spec.schema_dialect, "request")
-            validator, _ = compiler.build({"type": "object", "properties": properties},
-                                          self.formats)
-            params = SchemaValidator(compiler, validator)
+            validator, root = compiler.build({"type": "object", "properties": properties},
+                                             self.formats)
+            params = SchemaValidator(compiler, validator, root=root, formats=self.formats)
         bodies: dict[str, SchemaValidator] = {}
         shallow: dict[str, int] = {}
         for entry in self.body.entries if self.body else []:

@@ -13,6 +13,7 @@ from ._bound import ANYTHING, Bound, schema_bound
 from ._compile import Compiler, Context, compiler_for
 from ._graph import MAX_IN_PLACE_COST, find_cycle, over_budget
 from ._keywords import DIALECTS, Dialect, check_keywords, subschemas
+from ._locate import Locator, small
 from ._source import join_pointer, split_pointer
 from ._spec import Spec
 from ._violations import convert
@@ -115,16 +116,22 @@ class SchemaValidator:
     when asked for.
     """
 
-    __slots__ = ("_compiler", "_max_depth", "_root", "_validator", "dialect", "is_valid")
+    __slots__ = ("_compiler", "_locator", "_max_depth", "_root", "_validator", "dialect",
+                 "is_valid")
 
     def __init__(self, compiler: Compiler, validator: jsonschema_rs.Validator,
-                 max_depth: int | None = None, root: str | None = None) -> None:
+                 max_depth: int | None = None, root: str | None = None,
+                 formats: dict[str, Callable[[str], bool]] | None = None) -> None:
         self._compiler = compiler
         self._validator = validator
         self._max_depth = max_depth
         self._root = root  # the compiler's definition id of the schema, when known
         self.dialect = compiler.dialect
         self.is_valid: Callable[[Any], bool] = validator.is_valid
+        # Finds the first violations of a big instance part by part (_locate); a recursive
+        # schema is reported whole, behind its depth guard.
+        self._locator = Locator(compiler, root, formats) if (
+            root is not None and max_depth is None and compiler.addressable) else None
         if max_depth is not None:
             self.is_valid = self._guarded_is_valid
 
@@ -149,40 +156,64 @@ class SchemaValidator:
             yield Violation(location, name, "", "maxDepth",
                             f"instance is nested deeper than {self._max_depth} levels", "")
             return
+        yield from self._errors(self._validator, instance, "", location, name)
+
+    def _errors(self, validator: jsonschema_rs.Validator, instance: Any, prefix: str,
+                location: Location, name: str | None) -> Iterator[Violation]:
+        """The engine's errors of ``instance`` (found at ``prefix``) as violations."""
         try:
-            errors = self._validator.iter_errors(instance)
+            errors = validator.iter_errors(instance)
         except ValueError as exc:  # the engine's own recursion limit on deep instances
             if "ecursion" not in str(exc):
                 raise
-            yield Violation(location, name, "", "maxDepth",
+            yield Violation(location, name, prefix, "maxDepth",
                             "instance is nested too deeply to report its violations", "")
             return
+        compiler = self._compiler
         for error in errors:
-            yield from convert(self._compiler, error, location, name)
+            yield from convert(compiler, error, location, name, prefix)
+
+    def _pruned_errors(self, validator: jsonschema_rs.Validator, instance: Any, prefix: str,
+                       location: Location, name: str | None) -> Iterator[Violation]:
+        """``_errors`` collected on a copy whose arrays keep their first items only;
+        violations the truncation could have caused are dropped, and when none remain one
+        summary violation stands for them (bad-inputs P55)."""
+        pruned, cut = _prune(instance)
+        if not cut:  # nothing was long: the instance is its own bounded copy
+            yield from self._errors(validator, instance, prefix, location, name)
+            return
+        cut = [prefix + c for c in cut]
+        found = False
+        for violation in islice(self._errors(validator, pruned, prefix, location, name),
+                                PRUNED_ITEMS * 4):
+            if not _maybe_from_pruning(violation, cut):
+                found = True
+                yield violation
+        if not found:
+            yield Violation(location, name, prefix, "schema", "value does not conform to its "
+                            "schema (details are not computed for large bodies)", "")
 
     def first_violations(self, instance: Any, limit: int, *, large: bool = False,
                          location: Location = "body", long: bool | None = None
                          ) -> list[Violation]:
-        """At most ``limit`` violations of an instance known to be invalid.
+        """At most ``limit`` violations of an instance known to be invalid, at a cost
+        bounded by ``limit`` rather than by the instance.
 
-        The engine builds every error before the first can be read (10,000 bad items cost
-        ~40 ms, 100,000 ~1 s), so for a ``large`` instance errors are collected on a copy whose
-        arrays keep their first items only; violations the truncation could have caused are
-        dropped. When none remain, one summary violation stands for them (bad-inputs P55).
-        ``long``: whether such an array is there, when the caller's ``survey`` found out.
+        The engine builds every error before the first can be read (5,000 bad items of a
+        discriminated oneOf cost ~0.5 s), so a big instance is split into parts that are
+        checked one by one until ``limit`` violations are found (_locate). A big part that
+        cannot be split, and a ``large`` instance without a locator, is reported from a copy
+        whose arrays keep their first items only (``_pruned_errors``). ``long``: whether
+        such an array is there, when the caller's ``survey`` found out.
         """
+        if self._locator is not None and not small(instance):
+            return list(islice(self._locator.violations(
+                instance, location, None, self._errors, self._pruned_errors), limit))
         if not large or not (_has_long_array(instance, PRUNED_ITEMS, LONG_ARRAY_DEPTH)
                              if long is None else long):
             return list(islice(self.iter_violations(instance, location=location), limit))
-        pruned, cut = _prune(instance)
-        if not cut:  # nothing was long: the instance is its own bounded copy
-            return list(islice(self.iter_violations(instance, location=location), limit))
-        found = [v for v in islice(self.iter_violations(pruned, location=location), limit * 4)
-                 if not _maybe_from_pruning(v, cut)][:limit]
-        if found:
-            return found
-        return [Violation(location, None, "", "schema", "value does not conform to its schema "
-                          "(details are not computed for large bodies)", "")]
+        return list(islice(self._pruned_errors(self._validator, instance, "", location, None),
+                           limit))
 
     def validate(self, instance: Any, *, max_errors: int = 20) -> None:
         """Raise ``SchemaValidationError`` (at most ``max_errors`` violations) if invalid."""
@@ -223,7 +254,8 @@ def compile_schema(
     except jsonschema_rs.ValidationError as exc:  # the engine refused the rewritten schema
         raise SpecError(f"invalid schema: {exc.message.splitlines()[0][:200]}") from None
     recursive = compiler.recursive(root) or (spec is None and "$ref" in repr(schema))
-    return SchemaValidator(compiler, validator, MAX_INSTANCE_DEPTH if recursive else None, root)
+    return SchemaValidator(compiler, validator, MAX_INSTANCE_DEPTH if recursive else None, root,
+                           formats)
 
 
 def compile_at(
@@ -243,7 +275,7 @@ def compile_at(
         node = node[int(token)] if isinstance(node, list) else node[token]
     compiler = compiler_for(spec, spec.schema_dialect, context, closed)
     validator, root = compiler.build(node, formats, origin=(uri, pointer))
-    return SchemaValidator(compiler, validator, root=root)
+    return SchemaValidator(compiler, validator, root=root, formats=formats)
 
 
 def _check(schema: Any, dialect: Dialect, with_spec: bool) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema_rs
 import orjson
 
-from ._compile import FRAGMENT, LENGTH_GUARD, Compiler
+from ._compile import FRAGMENT, LENGTH_GUARD, Compiler, Selector
 from ._regex import original
 from ._source import escape_token, join_pointer
 from .errors import Location, Violation
@@ -101,18 +101,20 @@ def _pointer(path: list[str | int]) -> str:
 
 
 def convert(
-    compiler: Compiler, error: jsonschema_rs.ValidationError, location: Location, name: str | None
+    compiler: Compiler, error: jsonschema_rs.ValidationError, location: Location,
+    name: str | None, prefix: str = "",
 ) -> Iterator[Violation]:
-    """The violations one engine error stands for."""
+    """The violations one engine error stands for (its instance found at ``prefix``)."""
     kind = error.kind
     keyword = kind.name
-    pointer = _pointer(error.instance_path)
+    pointer = prefix + _pointer(error.instance_path)
     where = error.absolute_keyword_location
-    schema_pointer = _schema_pointer(compiler, where, error.schema_path)
+    schema_pointer = schema_pointer_of(compiler, where, error.schema_path)
     if where is not None:
         selector = compiler.selectors.get(where)
         if selector is not None and isinstance(kind, (_Kind.OneOfNotValid, _Kind.AnyOf)):
-            yield from _selected(compiler, error, selector, location, name, schema_pointer)
+            yield from _selected(compiler, error, selector, location, name, schema_pointer,
+                                 pointer, prefix)
             return
         note = compiler.notes.get(where)
         if note is not None:
@@ -134,7 +136,7 @@ def convert(
             yield Violation(location, name, pointer, keyword, text, schema_pointer)
 
 
-def _schema_pointer(compiler: Compiler, where: str | None, schema_path: list[str | int]) -> str:
+def schema_pointer_of(compiler: Compiler, where: str | None, schema_path: list[str | int]) -> str:
     if where is not None:
         cached = compiler.schema_pointers.get(where)
         if cached is not None:
@@ -148,34 +150,43 @@ def _schema_pointer(compiler: Compiler, where: str | None, schema_path: list[str
     return _pointer(schema_path)
 
 
+def select(selector: Selector, instance: Any, pointer: str, location: Location,
+           name: str | None, schema_pointer: str) -> int | Violation:
+    """The index of the guarded branch a discriminator selects for ``instance`` (at
+    ``pointer``), or the violation that says why none is selected. ``schema_pointer`` is the
+    spec pointer of the oneOf/anyOf."""
+    disc_pointer = schema_pointer.rsplit("/", 1)[0] + "/discriminator"
+    if not isinstance(instance, dict):
+        return Violation(location, name, pointer, "type", "expected object", schema_pointer)
+    tag_pointer = join_pointer(pointer, selector.property)
+    if selector.property not in instance:
+        return Violation(location, name, tag_pointer, "required",
+                         f"missing required property `{selector.property}` (the discriminator)",
+                         disc_pointer)
+    tag = instance[selector.property]
+    index = selector.branches.get(tag) if isinstance(tag, str) else None
+    if index is None:
+        values = ", ".join(sorted(selector.branches))
+        return Violation(location, name, tag_pointer, "discriminator",
+                         f"expected a discriminator value naming a schema: {_limit(values)}",
+                         disc_pointer)
+    return index
+
+
 def _selected(
     compiler: Compiler,
     error: jsonschema_rs.ValidationError,
-    selector: Any,
+    selector: Selector,
     location: Location,
     name: str | None,
     schema_pointer: str,
+    pointer: str,
+    prefix: str,
 ) -> Iterator[Violation]:
     """Report a discriminator's selected branch instead of the whole oneOf/anyOf."""
-    instance = error.instance
-    pointer = _pointer(error.instance_path)
-    disc_pointer = schema_pointer.rsplit("/", 1)[0] + "/discriminator"
-    if not isinstance(instance, dict):
-        yield Violation(location, name, pointer, "type", "expected object", schema_pointer)
-        return
-    tag_pointer = join_pointer(pointer, selector.property)
-    if selector.property not in instance:
-        yield Violation(location, name, tag_pointer, "required",
-                        f"missing required property `{selector.property}` (the discriminator)",
-                        disc_pointer)
-        return
-    index = selector.branches.get(instance[selector.property]) if isinstance(
-        instance[selector.property], str) else None
-    if index is None:
-        values = ", ".join(sorted(selector.branches))
-        yield Violation(location, name, tag_pointer, "discriminator",
-                        f"expected a discriminator value naming a schema: {_limit(values)}",
-                        disc_pointer)
+    index = select(selector, error.instance, pointer, location, name, schema_pointer)
+    if isinstance(index, Violation):
+        yield index
         return
     guard = f"/{index}/allOf/0"
     kind = error.kind
@@ -184,4 +195,4 @@ def _selected(
         where = sub.absolute_keyword_location or ""
         if guard in where and where.split(guard, 1)[0].endswith(("/oneOf", "/anyOf")):
             continue  # the guard on the discriminator value itself
-        yield from convert(compiler, sub, location, name)
+        yield from convert(compiler, sub, location, name, prefix)

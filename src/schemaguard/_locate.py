@@ -1,0 +1,258 @@
+"""The first violations of a big invalid instance, at a cost bounded by how many are wanted.
+
+The engine builds every error of an instance before the first can be read, and each error is
+dear: it carries the instance at its place as a Python value, and a failing ``anyOf`` carries
+the errors of all its branches (a discriminated ``oneOf`` of three schemas: ~100 µs for one
+item). A 50 KB array of 5,000 such items took half a second to refuse, where only the first
+20 violations are ever reported.
+
+The locator finds them part by part instead, and stops when enough are found:
+
+* a part of the instance holding at most ``SMALL`` containers is a leaf: the engine reports
+  all of its errors at once (the dearest leaf is small);
+* a bigger object whose schema only has keywords that look at the property names and at each
+  property's value separately (``properties``, ``additionalProperties``, ``required``...):
+  its own keywords are checked on a copy whose values are ``null`` (a *shallow* schema:
+  ``properties`` and an ``additionalProperties`` schema become ``true``), then each property
+  value against its own schema with ``is_valid``, descending into those that fail;
+* a bigger array with one ``items`` schema: its own keywords (``items`` dropped), then each
+  item, the same way;
+* a discriminated ``oneOf``/``anyOf`` (a compiler selector): the selected branch;
+* any other big part: the engine, on a copy whose long arrays are cut (the caller's leaf).
+
+Every part has a validator of its own built from the compiled definitions (``build_at``), so
+the engine's keyword locations, and with them the spec pointers, notes and selectors, are
+those a whole-instance error carries. The violations are those the engine reports for the
+whole instance (tests/test_locate.py holds them side by side); only their order differs: a
+part's own keywords come first, then its properties in the schema's order (undeclared ones
+after), or its items.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import jsonschema_rs
+
+from ._compile import RESOURCE, Compiler, Selector
+from ._source import escape_token, join_pointer
+from ._violations import schema_pointer_of, select
+from .errors import Location, Violation
+
+# (validator, instance, pointer prefix, location, name) -> the violations of that part
+Leaf = Callable[[jsonschema_rs.Validator, Any, str, Location, "str | None"], Iterator[Violation]]
+
+SMALL = 64  # containers in a part the engine reports whole
+# An object's keywords that look at the property names, or at each value on its own.
+_OBJECT_SPLIT = frozenset({"type", "properties", "required", "additionalProperties",
+                           "propertyNames", "minProperties", "maxProperties",
+                           "dependentRequired"})
+_ARRAY_SPLIT = frozenset({"type", "items", "minItems", "maxItems", "uniqueItems"})
+# Property names that go into an engine reference unchanged.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.$@:-]+\Z")
+MAX_DESCENT = 64  # levels the locator splits; deeper parts are leaves
+MAX_REF_CHAIN = 16
+MAX_PARTS = 4096  # places kept per compiled schema; past it a place is prepared again
+
+_Place = tuple[str, str]  # (definition id, path inside it)
+_LEAF, _OBJECT, _ARRAY, _BRANCH = range(4)
+_CONTAINERS = (dict, list)
+
+
+def small(instance: Any, limit: int | None = None) -> bool:
+    """Whether ``instance`` holds at most ``limit`` (``SMALL``) containers, counted only
+    until that is known."""
+    if type(instance) not in _CONTAINERS:
+        return True
+    if limit is None:
+        limit = SMALL
+    count, level = 1, [instance]
+    while level:
+        deeper = []
+        for node in level:
+            deeper += [v for v in (node.values() if type(node) is dict else node)
+                       if type(v) in _CONTAINERS]
+        count += len(deeper)
+        if count > limit:
+            return False
+        level = deeper
+    return True
+
+
+class _Part:
+    """What the locator knows of one place of the schema, prepared once."""
+
+    __slots__ = ("extra", "item", "kind", "own", "place", "properties", "schema_pointer",
+                 "selector", "validator")
+
+    def __init__(self, kind: int, validator: jsonschema_rs.Validator, place: _Place) -> None:
+        self.kind = kind
+        self.validator = validator  # the whole schema at this place
+        self.place = place  # where it is, after a chain of lone $refs
+        self.own: jsonschema_rs.Validator | None = None  # the shallow schema
+        # objects: name -> (is_valid of its schema, its place)
+        self.properties: dict[str, tuple[Callable[[Any], bool], _Place]] = {}
+        # objects: the additionalProperties schema; arrays: the items schema
+        self.extra: tuple[Callable[[Any], bool], _Place] | None = None
+        self.selector: Selector | None = None  # discriminated oneOf/anyOf
+        self.schema_pointer = ""  # of the oneOf/anyOf
+
+
+class Locator:
+    """Finds the violations of instances of one compiled schema. Safe to share between
+    threads: what it knows of each place is prepared on first use and kept."""
+
+    __slots__ = ("_compiler", "_formats", "_parts", "_prefix", "_root")
+
+    def __init__(self, compiler: Compiler, root: str,
+                 formats: dict[str, Callable[[str], bool]] | None) -> None:
+        self._compiler = compiler
+        self._root: _Place = (root, "")
+        self._formats = formats
+        self._prefix = f"{RESOURCE}#/{compiler.container}/"
+        self._parts: dict[_Place, _Part] = {}
+
+    def violations(self, instance: Any, location: Location, name: str | None,
+                   leaf: Leaf, big: Leaf) -> Iterator[Violation]:
+        """The violations of ``instance``, known to be invalid, lazily: ``leaf`` reports a
+        small part, ``big`` a big one that cannot be split."""
+        return self._locate(self._root, instance, "", 0, True, location, name, leaf, big)
+
+    def _locate(self, place: _Place, instance: Any, prefix: str, depth: int, known: bool,
+                location: Location, name: str | None, leaf: Leaf, big: Leaf
+                ) -> Iterator[Violation]:
+        part = self._parts.get(place) or self._prepare(place)
+        kind = part.kind
+        if small(instance):
+            return leaf(part.validator, instance, prefix, location, name)
+        if depth < MAX_DESCENT:
+            if kind == _OBJECT and type(instance) is dict:
+                return self._object(part, instance, prefix, depth, known, location, name,
+                                    leaf, big)
+            if kind == _ARRAY and type(instance) is list:
+                return self._array(part, instance, prefix, depth, location, name, leaf, big)
+            if kind == _BRANCH and type(instance) is dict:
+                selector = part.selector
+                assert selector is not None
+                chosen = select(selector, instance, prefix, location, name,
+                                part.schema_pointer)
+                if isinstance(chosen, Violation):
+                    return iter((chosen,))
+                # The selected branch is {allOf: [guard on the value, {$ref: target}]}; the
+                # guard holds for the value that selected it, so the target decides.
+                def_id, path = part.place
+                return self._locate((def_id, f"{path}/{chosen}/allOf/1"), instance, prefix,
+                                    depth + 1, known, location, name, leaf, big)
+        return big(part.validator, instance, prefix, location, name)
+
+    def _object(self, part: _Part, instance: dict[str, Any], prefix: str, depth: int,
+                known: bool, location: Location, name: str | None, leaf: Leaf, big: Leaf
+                ) -> Iterator[Violation]:
+        own = part.own
+        assert own is not None
+        # The shallow schema looks at the names only: the values need not be converted.
+        names = dict.fromkeys(instance)
+        own_valid = own.is_valid(names)
+        if not own_valid:
+            yield from leaf(own, names, prefix, location, name)
+        properties, extra = part.properties, part.extra
+        present = [key for key in properties if key in instance]
+        if extra is not None:
+            present += [key for key in instance if key not in properties]
+        # Values are checked plain ones first: when the object is known to be invalid, its
+        # own keywords hold and every other value passed, the last (often the big one) is
+        # what fails, and is not checked again.
+        order = sorted(range(len(present)), key=lambda i: type(instance[present[i]])
+                       in _CONTAINERS)
+        failing: list[int] = []
+        for position, index in enumerate(order):
+            key = present[index]
+            found = properties.get(key) or extra
+            assert found is not None
+            if (known and own_valid and not failing and position == len(order) - 1) or \
+                    not found[0](instance[key]):
+                failing.append(index)
+        for index in sorted(failing):
+            key = present[index]
+            found = properties.get(key) or extra
+            assert found is not None
+            yield from self._locate(found[1], instance[key], prefix + "/" + escape_token(key),
+                                    depth + 1, True, location, name, leaf, big)
+
+    def _array(self, part: _Part, instance: list[Any], prefix: str, depth: int,
+               location: Location, name: str | None, leaf: Leaf, big: Leaf
+               ) -> Iterator[Violation]:
+        own = part.own
+        assert own is not None
+        assert part.extra is not None
+        if not own.is_valid(instance):
+            yield from leaf(own, instance, prefix, location, name)
+        is_valid, place = part.extra
+        for index, item in enumerate(instance):
+            if not is_valid(item):
+                yield from self._locate(place, item, f"{prefix}/{index}", depth + 1, True,
+                                        location, name, leaf, big)
+
+    def _prepare(self, place: _Place) -> _Part:
+        compiler = self._compiler
+        def_id, path = place
+        node = compiler.node(def_id, path)
+        for _ in range(MAX_REF_CHAIN):  # a lone $ref: its target is the same schema
+            ref = node.get("$ref") if isinstance(node, dict) and len(node) == 1 else None
+            target = ref[len(self._prefix):] if isinstance(ref, str) and ref.startswith(
+                self._prefix) else None
+            if target is None or "/" in target or not compiler.defines(target):
+                break
+            def_id, path = target, ""
+            node = compiler.node(def_id, path)
+        part = self._parts.get((def_id, path)) or self._part(def_id, path, node)
+        if len(self._parts) < MAX_PARTS:
+            self._parts[(def_id, path)] = part
+            self._parts[place] = part
+        return part
+
+    def _part(self, def_id: str, path: str, node: Any) -> _Part:
+        compiler = self._compiler
+        formats = self._formats
+        whole = compiler.build_at(def_id, path, formats)
+        if not isinstance(node, dict):
+            return _Part(_LEAF, whole, (def_id, path))
+        properties = node.get("properties", {})
+        extra = node.get("additionalProperties")
+        if node.keys() <= _OBJECT_SPLIT and type(properties) is dict and all(
+                _PLAIN_NAME.match(key) for key in properties) and (
+                "properties" in node or type(extra) is dict):
+            part = _Part(_OBJECT, whole, (def_id, path))
+            part.own = compiler.build_at(compiler.shallow(def_id, path), "", formats)
+            for key in properties:
+                at = join_pointer(path, "properties", key)
+                part.properties[key] = (compiler.build_at(def_id, at, formats).is_valid,
+                                        (def_id, at))
+            if type(extra) is dict:
+                at = join_pointer(path, "additionalProperties")
+                part.extra = (compiler.build_at(def_id, at, formats).is_valid, (def_id, at))
+            return part
+        if node.keys() <= _ARRAY_SPLIT and type(node.get("items")) is dict:
+            part = _Part(_ARRAY, whole, (def_id, path))
+            part.own = compiler.build_at(compiler.shallow(def_id, path), "", formats)
+            at = join_pointer(path, "items")
+            part.extra = (compiler.build_at(def_id, at, formats).is_valid, (def_id, at))
+            return part
+        keyword = "anyOf" if "anyOf" in node else "oneOf" if "oneOf" in node else None
+        if keyword is not None and node.keys() <= {keyword, "type"} and _admits_object(
+                node.get("type")):
+            at = join_pointer(path, keyword)
+            selector = compiler.selectors.get(compiler.location(def_id, at))
+            if selector is not None:
+                part = _Part(_BRANCH, whole, (def_id, at))
+                part.selector = selector
+                part.schema_pointer = schema_pointer_of(compiler, compiler.location(def_id, at),
+                                                        [])
+                return part
+        return _Part(_LEAF, whole, (def_id, path))
+
+
+def _admits_object(types: Any) -> bool:
+    return types is None or types == "object" or (isinstance(types, list) and "object" in types)
