@@ -311,3 +311,67 @@ def test_small_counts_containers_until_it_knows() -> None:
     assert not _locate.small([[]] * 64)
     assert not _locate.small({"a": [[[]]]}, limit=3)
     assert _locate.small({"a": [[]]}, limit=3)
+
+
+@st.composite
+def compositions(draw: st.DrawFn) -> tuple[dict[str, Any], Any]:
+    """A spec whose body schema is an allOf / oneOf / anyOf of generated schemas (some behind
+    a $ref, a 3.1 $ref sometimes beside other keywords), and a schema to shape instances."""
+    version, dialect = draw(st.sampled_from([("3.0.3", "oas30"), ("3.1.0", "oas31")]))
+    members = draw(st.lists(schemas(dialect, combinators=False, depth=2), min_size=1,
+                            max_size=3))
+    members = [splittable(m) if draw(st.booleans()) else m for m in members]
+    components = {f"M{i}": m for i, m in enumerate(members)}
+    refs = [{"$ref": f"#/components/schemas/M{i}"} if draw(st.booleans()) else m
+            for i, m in enumerate(members)]
+    keyword = draw(st.sampled_from(["allOf", "oneOf", "anyOf"]))
+    body: dict[str, Any] = {keyword: refs}
+    if draw(st.booleans()):
+        body["type"] = draw(st.sampled_from(["object", "array", ["object", "array"]]))
+    if keyword == "allOf" and draw(st.booleans()):
+        body.update(draw(st.sampled_from([
+            {"required": ["a"]}, {"properties": {"b": {"type": "integer"}}},
+            {"items": {"type": "string"}, "maxItems": 3}])))
+        if dialect == "oas31" and draw(st.booleans()):
+            body["$ref"] = "#/components/schemas/M0"
+    spec = {"openapi": version, "info": {"title": "t", "version": "1"}, "paths": {},
+            "components": {"schemas": {**components, "Body": body}}}
+    return spec, draw(st.sampled_from(members))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data(), made=compositions())
+def test_split_violations_are_the_engines_for_compositions(
+        split_everything: None, data: st.DataObject, made: tuple[dict[str, Any], Any]) -> None:
+    spec, shape = made
+    try:
+        validator = compile_at(sg.load_spec(spec), "/components/schemas/Body",
+                               context="request")
+    except sg.SpecError:
+        return
+    instance = data.draw(st.one_of(from_schema(shape), json_values()))
+    split, whole = both(validator, instance)
+    event(f"{'invalid' if whole else 'valid'} {type(instance).__name__}")
+    assert split == whole
+
+
+@pytest.mark.parametrize("keyword", ["oneOf", "anyOf"])
+def test_p55_undiscriminated_unions_are_bounded_too(keyword: str) -> None:
+    spec = union_spec({"type": "array", "items": {keyword: [
+        {"$ref": f"#/components/schemas/{name}"} for name in BRANCHES]}})
+    item = {"t": "A"}  # matches no branch
+    error, ms = refuse(sg.Guard(spec), json.dumps(hostile("array", item)).encode())
+    assert len(error.violations) == 20
+    assert {(v.keyword, v.pointer) for v in error.violations[:2]} == {
+        (keyword, "/0"), (keyword, "/1")}
+    assert ms <= 50, f"{ms:.1f} ms"
+
+
+def test_p55_bodies_composed_with_allof_are_bounded_too() -> None:
+    spec = union_spec({"allOf": [{"$ref": "#/components/schemas/Base"}, BODIES["wrapped"]]})
+    spec["components"]["schemas"]["Base"] = {"type": "object", "required": ["id"]}
+    error, ms = refuse(sg.Guard(spec), json.dumps({"id": 1, **hostile("wrapped", {"t": "A"})})
+                       .encode())
+    assert len(error.violations) == 20
+    assert error.violations[0].pointer == "/orders/0/qty"
+    assert ms <= 50, f"{ms:.1f} ms"

@@ -156,7 +156,7 @@ class Compiler:
         self._pending: list[tuple[str, Any]] = []
         self._lock = threading.Lock()
         self._fragments = 0
-        self._shallow: dict[tuple[str, str], str] = {}
+        self._variants: dict[tuple[str, str, str], str] = {}
 
     # -- public to the package -------------------------------------------------------------
 
@@ -206,23 +206,31 @@ class Compiler:
             node = node[int(token)] if isinstance(node, list) else node[token]
         return node
 
-    def shallow(self, def_id: str, path: str) -> str:
-        """The id of a definition that is the schema at ``path`` of ``def_id`` without what
-        it says about the values of its properties (``properties`` and an
-        ``additionalProperties`` schema become ``true``) or of its items (``items`` dropped):
-        the schema's own checks. Its errors map to the same spec pointers as the original's."""
-        key = (def_id, path)
+    def variant(self, def_id: str, path: str, kind: Literal["shallow", "remainder"]) -> str:
+        """The id of a definition made from the schema at ``path`` of ``def_id``:
+
+        * ``shallow``: without what it says about the values of its properties
+          (``properties`` and an ``additionalProperties`` schema become ``true``) or of its
+          items (``items`` dropped): the schema's own checks;
+        * ``remainder``: without its ``allOf`` and ``$ref``, which apply to the same instance.
+
+        Its errors map to the same spec pointers and notes as the original's."""
+        key = (def_id, path, kind)
         with self._lock:
-            found = self._shallow.get(key)
+            found = self._variants.get(key)
             if found is not None:
                 return found
             node = dict(self.node(def_id, path))
-            node.pop("items", None)
             anything: Any = {} if self.draft == 4 else True
-            if isinstance(node.get("properties"), dict):
-                node["properties"] = dict.fromkeys(node["properties"], anything)
-            if isinstance(node.get("additionalProperties"), dict):
-                node["additionalProperties"] = anything
+            if kind == "remainder":
+                node.pop("allOf", None)
+                node.pop("$ref", None)
+            else:
+                node.pop("items", None)
+                if isinstance(node.get("properties"), dict):
+                    node["properties"] = dict.fromkeys(node["properties"], anything)
+                if isinstance(node.get("additionalProperties"), dict):
+                    node["additionalProperties"] = anything
             uri, pointer = self._defs[def_id].origin
             definition = _Definition((uri, pointer + path), node)
             prefix = f"{RESOURCE}#/{self.container}/"
@@ -230,7 +238,13 @@ class Compiler:
                                if ref.startswith(prefix)} & set(self._defs)
             new_id = str(len(self._defs))
             self._defs[new_id] = definition
-            self._shallow[key] = new_id
+            # The rewrite's notes and selectors inside the node hold for the copy too.
+            here, there = self.location(def_id, path), self.location(new_id, "")
+            for location in [k for k in self.notes if k.startswith(here + "/")]:
+                self.notes[there + location[len(here):]] = self.notes[location]
+            for location in [k for k in self.selectors if k.startswith(here + "/")]:
+                self.selectors[there + location[len(here):]] = self.selectors[location]
+            self._variants[key] = new_id
             return new_id
 
     def _options(self, reachable: dict[str, Any],

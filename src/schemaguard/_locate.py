@@ -38,7 +38,7 @@ import jsonschema_rs
 
 from ._compile import RESOURCE, Compiler, Selector
 from ._source import escape_token, join_pointer
-from ._violations import schema_pointer_of, select
+from ._violations import ANY_OF, ONE_OF_NONE, ONE_OF_SEVERAL, schema_pointer_of, select
 from .errors import Location, Violation
 
 # (validator, instance, pointer prefix, location, name) -> the violations of that part
@@ -57,7 +57,8 @@ MAX_REF_CHAIN = 16
 MAX_PARTS = 4096  # places kept per compiled schema; past it a place is prepared again
 
 _Place = tuple[str, str]  # (definition id, path inside it)
-_LEAF, _OBJECT, _ARRAY, _BRANCH = range(4)
+_LEAF, _OBJECT, _ARRAY, _BRANCH, _ALL, _ONE = range(6)
+_TYPES: dict[type, str] = {dict: "object", list: "array"}
 _CONTAINERS = (dict, list)
 
 
@@ -84,8 +85,8 @@ def small(instance: Any, limit: int | None = None) -> bool:
 class _Part:
     """What the locator knows of one place of the schema, prepared once."""
 
-    __slots__ = ("extra", "item", "kind", "own", "place", "properties", "schema_pointer",
-                 "selector", "validator")
+    __slots__ = ("extra", "kind", "members", "own", "place", "properties", "schema_pointer",
+                 "selector", "types", "validator")
 
     def __init__(self, kind: int, validator: jsonschema_rs.Validator, place: _Place) -> None:
         self.kind = kind
@@ -98,6 +99,10 @@ class _Part:
         self.extra: tuple[Callable[[Any], bool], _Place] | None = None
         self.selector: Selector | None = None  # discriminated oneOf/anyOf
         self.schema_pointer = ""  # of the oneOf/anyOf
+        # allOf (with the rest of the node): the schemas that all apply; oneOf/anyOf: its
+        # branches (the keyword is the last token of ``place``)
+        self.members: list[tuple[Callable[[Any], bool], _Place]] = []
+        self.types: Any = None  # the ``type`` beside a oneOf/anyOf
 
 
 class Locator:
@@ -133,7 +138,7 @@ class Locator:
                                     leaf, big)
             if kind == _ARRAY and type(instance) is list:
                 return self._array(part, instance, prefix, depth, location, name, leaf, big)
-            if kind == _BRANCH and type(instance) is dict:
+            if kind == _BRANCH and type(instance) is dict and _admits(part.types, instance):
                 selector = part.selector
                 assert selector is not None
                 chosen = select(selector, instance, prefix, location, name,
@@ -145,7 +150,44 @@ class Locator:
                 def_id, path = part.place
                 return self._locate((def_id, f"{path}/{chosen}/allOf/1"), instance, prefix,
                                     depth + 1, known, location, name, leaf, big)
+            if kind == _ALL:
+                return self._all(part, instance, prefix, depth, known, location, name, leaf,
+                                 big)
+            if kind == _ONE and _admits(part.types, instance):
+                return iter((self._composition(part, instance, prefix, location, name),))
         return big(part.validator, instance, prefix, location, name)
+
+    def _all(self, part: _Part, instance: Any, prefix: str, depth: int, known: bool,
+             location: Location, name: str | None, leaf: Leaf, big: Leaf
+             ) -> Iterator[Violation]:
+        """allOf (with a $ref beside other keywords, and the rest of the node): the members
+        that fail, each located (the engine reports their errors side by side). When the
+        conjunction is known to fail and every other member passed, the last one fails."""
+        members = part.members
+        failing: list[_Place] = []
+        last = len(members) - 1
+        for position, (is_valid, place) in enumerate(members):
+            if (known and not failing and position == last) or not is_valid(instance):
+                failing.append(place)
+        return self._each(failing, instance, prefix, depth, location, name, leaf, big)
+
+    def _each(self, places: list[_Place], instance: Any, prefix: str, depth: int,
+              location: Location, name: str | None, leaf: Leaf, big: Leaf
+              ) -> Iterator[Violation]:
+        for place in places:
+            yield from self._locate(place, instance, prefix, depth + 1, True, location, name,
+                                    leaf, big)
+
+    def _composition(self, part: _Part, instance: Any, prefix: str, location: Location,
+                     name: str | None) -> Violation:
+        """The one violation a failing oneOf/anyOf without a discriminator stands for."""
+        keyword = part.place[1].rsplit("/", 1)[1]
+        if keyword == "anyOf":
+            message = ANY_OF
+        else:
+            matches = sum(1 for is_valid, _ in part.members if is_valid(instance))
+            message = ONE_OF_NONE if matches == 0 else ONE_OF_SEVERAL
+        return Violation(location, name, prefix, keyword, message, part.schema_pointer)
 
     def _object(self, part: _Part, instance: dict[str, Any], prefix: str, depth: int,
                 known: bool, location: Location, name: str | None, leaf: Leaf, big: Leaf
@@ -199,8 +241,11 @@ class Locator:
         compiler = self._compiler
         def_id, path = place
         node = compiler.node(def_id, path)
+        draft4 = compiler.draft == 4
         for _ in range(MAX_REF_CHAIN):  # a lone $ref: its target is the same schema
-            ref = node.get("$ref") if isinstance(node, dict) and len(node) == 1 else None
+            # (in draft 4, where a $ref's siblings are ignored, any $ref)
+            ref = node.get("$ref") if isinstance(node, dict) and (
+                len(node) == 1 or draft4) else None
             target = ref[len(self._prefix):] if isinstance(ref, str) and ref.startswith(
                 self._prefix) else None
             if target is None or "/" in target or not compiler.defines(target):
@@ -225,7 +270,7 @@ class Locator:
                 _PLAIN_NAME.match(key) for key in properties) and (
                 "properties" in node or type(extra) is dict):
             part = _Part(_OBJECT, whole, (def_id, path))
-            part.own = compiler.build_at(compiler.shallow(def_id, path), "", formats)
+            part.own = compiler.build_at(compiler.variant(def_id, path, "shallow"), "", formats)
             for key in properties:
                 at = join_pointer(path, "properties", key)
                 part.properties[key] = (compiler.build_at(def_id, at, formats).is_valid,
@@ -236,23 +281,46 @@ class Locator:
             return part
         if node.keys() <= _ARRAY_SPLIT and type(node.get("items")) is dict:
             part = _Part(_ARRAY, whole, (def_id, path))
-            part.own = compiler.build_at(compiler.shallow(def_id, path), "", formats)
+            part.own = compiler.build_at(compiler.variant(def_id, path, "shallow"), "", formats)
             at = join_pointer(path, "items")
             part.extra = (compiler.build_at(def_id, at, formats).is_valid, (def_id, at))
             return part
         keyword = "anyOf" if "anyOf" in node else "oneOf" if "oneOf" in node else None
-        if keyword is not None and node.keys() <= {keyword, "type"} and _admits_object(
-                node.get("type")):
+        if keyword is not None and node.keys() <= {keyword, "type"} and \
+                type(node[keyword]) is list:
             at = join_pointer(path, keyword)
             selector = compiler.selectors.get(compiler.location(def_id, at))
-            if selector is not None:
-                part = _Part(_BRANCH, whole, (def_id, at))
-                part.selector = selector
-                part.schema_pointer = schema_pointer_of(compiler, compiler.location(def_id, at),
-                                                        [])
-                return part
+            part = _Part(_BRANCH if selector is not None else _ONE, whole, (def_id, at))
+            part.selector = selector
+            part.types = node.get("type")
+            part.schema_pointer = schema_pointer_of(compiler, compiler.location(def_id, at), [])
+            for index in range(len(node[keyword])):
+                member = join_pointer(at, index)
+                part.members.append((compiler.build_at(def_id, member, formats).is_valid,
+                                     (def_id, member)))
+            return part
+        ref = node.get("$ref")
+        if ref is not None and compiler.draft == 4:  # not followed: the engine decides
+            return _Part(_LEAF, whole, (def_id, path))
+        if type(node.get("allOf")) is list or (isinstance(ref, str) and len(node) > 1):
+            part = _Part(_ALL, whole, (def_id, path))
+            places: list[_Place] = [(def_id, join_pointer(path, "allOf", index))
+                                    for index in range(len(node.get("allOf") or ()))]
+            if isinstance(ref, str):
+                target = ref[len(self._prefix):]
+                if not ref.startswith(self._prefix) or "/" in target or \
+                        not compiler.defines(target):
+                    return _Part(_LEAF, whole, (def_id, path))
+                places.append((target, ""))
+            if node.keys() - {"allOf", "$ref"}:
+                places.append((compiler.variant(def_id, path, "remainder"), ""))
+            part.members = [(compiler.build_at(*place, formats).is_valid, place)
+                            for place in places]
+            return part
         return _Part(_LEAF, whole, (def_id, path))
 
 
-def _admits_object(types: Any) -> bool:
-    return types is None or types == "object" or (isinstance(types, list) and "object" in types)
+def _admits(types: Any, instance: Any) -> bool:
+    """Whether a ``type`` keyword (None: absent) admits a container instance."""
+    kind = _TYPES.get(type(instance))
+    return types is None or types == kind or (isinstance(types, list) and kind in types)

@@ -35,6 +35,11 @@ def _types(types: list[str]) -> str:
     return " or ".join(types)
 
 
+ONE_OF_NONE = "expected a value matching exactly one `oneOf` schema, it matches none"
+ONE_OF_SEVERAL = "expected a value matching exactly one `oneOf` schema, it matches several"
+ANY_OF = "expected a value matching at least one `anyOf` schema"
+
+
 def _s(count: int, one: str = "", many: str = "s") -> str:
     return one if count == 1 else many
 
@@ -67,11 +72,9 @@ _MESSAGES: dict[type, Callable[[Any], str]] = {
     _Kind.AdditionalItems: lambda k: "item is not allowed",
     _Kind.UnevaluatedItems: lambda k: "item is not allowed",
     _Kind.FalseSchema: lambda k: "no value is allowed here",
-    _Kind.OneOfNotValid: lambda k: "expected a value matching exactly one `oneOf` schema, it "
-                                   "matches none",
-    _Kind.OneOfMultipleValid: lambda k: "expected a value matching exactly one `oneOf` "
-                                        "schema, it matches several",
-    _Kind.AnyOf: lambda k: "expected a value matching at least one `anyOf` schema",
+    _Kind.OneOfNotValid: lambda k: ONE_OF_NONE,
+    _Kind.OneOfMultipleValid: lambda k: ONE_OF_SEVERAL,
+    _Kind.AnyOf: lambda k: ANY_OF,
     _Kind.Not: lambda k: "value must not match the `not` schema",
     _Kind.Contains: lambda k: "expected at least one item matching `contains`",
     _Kind.PropertyNames: lambda k: "property name is not allowed by `propertyNames`",
