@@ -18,6 +18,7 @@ from ._body import (
     too_deep,
 )
 from ._http import HeaderMap, MediaType, parse_media_type
+from ._locate import SMALL
 from ._operation import OperationPlan, Settings
 from ._params import StyleError
 from ._schema import SchemaValidator, survey
@@ -131,7 +132,8 @@ class BodyPolicy:
                 return value
         to_validate, to_handler = self._decoded(body, entry, media_type, settings)
         if validator is not None and not validator.is_valid(to_validate):
-            raise self._nonconforming(validator, to_validate, body, settings)
+            raise self._nonconforming(validator, to_validate, body, settings,
+                                      is_json=media_type.is_json)
         return to_handler
 
     def _bounded_json(self, body: bytes, validator: SchemaValidator, settings: Settings,
@@ -153,7 +155,7 @@ class BodyPolicy:
             deeper, long = survey(value, limit)
             if deeper:
                 raise self._undecodable(too_deep(limit))
-        raise self._nonconforming(validator, value, body, settings, long)
+        raise self._nonconforming(validator, value, body, settings, long, is_json=True)
 
     def _decoded(self, body: bytes, entry: MediaEntry, media_type: MediaType,
                  settings: Settings) -> tuple[Any, Any]:
@@ -172,9 +174,13 @@ class BodyPolicy:
             Violation("body", None, pointer, keyword, message, "")])
 
     def _nonconforming(self, validator: SchemaValidator, value: Any, body: bytes,
-                       settings: Settings, long: bool | None = None) -> RequestValidationError:
+                       settings: Settings, long: bool | None = None, is_json: bool = False
+                       ) -> RequestValidationError:
+        # A JSON body's brackets bound its containers (strings can only add to the count).
+        few = is_json and body.count(b"{") + body.count(b"[") <= SMALL
         violations = validator.first_violations(value, settings.max_errors,
-                                                large=len(body) > LARGE_BODY, long=long)
+                                                large=len(body) > LARGE_BODY, long=long,
+                                                small=few or None)
         return self._invalid("the request body does not conform to the spec", violations)
 
     def _decode(self, body: bytes, entry: MediaEntry, media_type: MediaType,

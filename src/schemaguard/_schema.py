@@ -13,7 +13,8 @@ from ._bound import ANYTHING, Bound, schema_bound
 from ._compile import Compiler, Context, compiler_for
 from ._graph import MAX_IN_PLACE_COST, find_cycle, over_budget
 from ._keywords import DIALECTS, Dialect, check_keywords, subschemas
-from ._locate import Locator, small
+from ._locate import Locator
+from ._locate import small as few_containers
 from ._source import join_pointer, split_pointer
 from ._spec import Spec
 from ._violations import convert
@@ -194,8 +195,8 @@ class SchemaValidator:
                             "schema (details are not computed for large bodies)", "")
 
     def first_violations(self, instance: Any, limit: int, *, large: bool = False,
-                         location: Location = "body", long: bool | None = None
-                         ) -> list[Violation]:
+                         location: Location = "body", long: bool | None = None,
+                         small: bool | None = None) -> list[Violation]:
         """At most ``limit`` violations of an instance known to be invalid, at a cost
         bounded by ``limit`` rather than by the instance.
 
@@ -204,9 +205,10 @@ class SchemaValidator:
         checked one by one until ``limit`` violations are found (_locate). A big part that
         cannot be split, and a ``large`` instance without a locator, is reported from a copy
         whose arrays keep their first items only (``_pruned_errors``). ``long``: whether
-        such an array is there, when the caller's ``survey`` found out.
+        such an array is there, when the caller's ``survey`` found out; ``small``: whether the
+        instance is known to hold at most ``_locate.SMALL`` containers.
         """
-        if self._locator is not None and not small(instance):
+        if self._locator is not None and not (small or few_containers(instance)):
             return list(islice(self._locator.violations(
                 instance, location, None, self._errors, self._pruned_errors), limit))
         if not large or not (_has_long_array(instance, PRUNED_ITEMS, LONG_ARRAY_DEPTH)
