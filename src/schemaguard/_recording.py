@@ -19,6 +19,9 @@ if TYPE_CHECKING:  # the guard imports this module
     from ._guard import Guard, ValidatedRequest
 
 
+DRIFT_PROPERTIES = 64  # undeclared body properties read from one request
+
+
 def record_request(drift: DriftRecorder, plan: OperationPlan, context: RequestContext,
                    validated: ValidatedRequest) -> None:
     """What an accepted request shows: parameters sent, undeclared query parameters and
@@ -41,10 +44,14 @@ def record_request(drift: DriftRecorder, plan: OperationPlan, context: RequestCo
                      None) if plan.body else None
         if entry is not None and entry.schema_pointer is not None:
             closed = plan.closed_validator(entry)
-            for violation in closed.iter_violations(validated.body):
-                if violation.keyword == "additionalProperties":
-                    drift.add("request_properties",
-                              f"{label} {fold_pointer(violation.pointer)}")
+            # Bounded like a refusal's report: a body with thousands of undeclared
+            # properties adds at most DRIFT_PROPERTIES of them, at that cost.
+            found = [] if closed.is_valid(validated.body) else closed.first_violations(
+                validated.body, DRIFT_PROPERTIES)
+            # Counted once per request that carries them, however many items do.
+            for pointer in dict.fromkeys(fold_pointer(v.pointer) for v in found
+                                         if v.keyword == "additionalProperties"):
+                drift.add("request_properties", f"{label} {pointer}")
 
 
 def record_refusal(drift: DriftRecorder, router: Any, error: RequestError,
@@ -64,16 +71,18 @@ def record_refusal(drift: DriftRecorder, router: Any, error: RequestError,
         return
     label = f"{plan.operation.method} {plan.operation.path_template}"
     drift.add("operations_seen", label)
+    found: dict[tuple[str, str], None] = {}  # each once per request, in order
     for violation in error.violations:
         if violation.keyword == "contentMediaType" and violation.name == "Content-Type":
             media = parse_media_type(HeaderMap.of(request.headers).get("content-type") or "")
-            drift.add("request_media_types",
-                      f"{label} {media.essence if media else '(none)'}")
+            found["request_media_types", f"{label} {media.essence if media else '(none)'}"] = None
         elif violation.keyword == "additionalProperties" and violation.location == "body":
-            drift.add("request_properties", f"{label} {fold_pointer(violation.pointer)}")
+            found["request_properties", f"{label} {fold_pointer(violation.pointer)}"] = None
         elif violation.keyword == "additionalProperties" and violation.location == "query" \
                 and violation.name:
-            drift.add("unknown_query_parameters", f"{label} {violation.name}")
+            found["unknown_query_parameters", f"{label} {violation.name}"] = None
+    for kind, key in found:
+        drift.add(kind, key)
 
 
 def record_response(drift: DriftRecorder, responses: ResponsePlan, operation: Operation,
@@ -87,10 +96,9 @@ def record_response(drift: DriftRecorder, responses: ResponsePlan, operation: Op
         media = parse_media_type(HeaderMap(response.headers).get("content-type") or "")
         drift.add("response_media_types", f"{label} {response.status} "
                                           f"{media.essence if media else '(none)'}")
-    for finding in inspection.findings:
-        if finding.detector == "undeclared_property":
-            drift.add("response_properties", f"{label} {response.status} "
-                                             f"{fold_pointer(finding.pointer)}")
+    for pointer in dict.fromkeys(fold_pointer(f.pointer) for f in inspection.findings
+                                 if f.detector == "undeclared_property"):
+        drift.add("response_properties", f"{label} {response.status} {pointer}")
 
 
 def drift_report(guard: Guard, recording: dict[str, dict[str, int]]) -> Report:
