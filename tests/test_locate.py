@@ -375,3 +375,29 @@ def test_p55_bodies_composed_with_allof_are_bounded_too() -> None:
     assert len(error.violations) == 20
     assert error.violations[0].pointer == "/orders/0/qty"
     assert ms <= 50, f"{ms:.1f} ms"
+
+
+def test_each_schema_is_compiled_once_for_all_the_places_that_reach_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine compiles everything a validator reaches (~1 MB for a schema reaching 85
+    others), so the locator's validators are kept per schema, whatever reaches it."""
+    from schemaguard._compile import Compiler
+
+    built: list[tuple[str, str]] = []
+    engine = Compiler._engine
+
+    def counting(self: Compiler, reachable: Any, def_id: str, path: str, formats: Any) -> Any:
+        built.append((def_id, path))
+        return engine(self, reachable, def_id, path, formats)
+
+    monkeypatch.setattr(Compiler, "_engine", counting)
+    body = {"type": "object", "properties": {"a": BODIES["array"], "b": BODIES["array"]}}
+    guard = sg.Guard(union_spec(body))
+    payload = json.dumps({"a": [{"t": "A"}] * 100, "b": [{"t": "B"}] * 100}).encode()
+    refuse(guard, payload)
+    assert len(built) == len(set(built))  # nothing compiled twice
+    first = len(built)
+    refuse(sg.Guard(union_spec(body)), payload)  # another guard: its own compilers
+    assert len(built) == 2 * first
+    refuse(guard, payload)
+    assert len(built) == 2 * first  # the first guard kept what it built

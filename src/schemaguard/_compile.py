@@ -55,6 +55,7 @@ _DROPPED = frozenset({
     "$anchor", "$comment", "$dynamicAnchor", "contentMediaType", "contentEncoding",
 })
 Key = tuple[str, str]
+MAX_BUILT = 4096  # validators of places kept per compiler (build_at)
 
 
 # A user format renamed where the same schema caps the length: "code" + LENGTH_GUARD + "8".
@@ -157,6 +158,7 @@ class Compiler:
         self._lock = threading.Lock()
         self._fragments = 0
         self._variants: dict[tuple[str, str, str], str] = {}
+        self._built: dict[tuple[str, str, int], tuple[Any, jsonschema_rs.Validator]] = {}
 
     # -- public to the package -------------------------------------------------------------
 
@@ -175,12 +177,12 @@ class Compiler:
             else:
                 root = self._define(origin, schema, memo=True)
             self._drain()
-            reachable = self._reachable(root)
-        if not self.addressable:
+            reachable = None if self.addressable else self._reachable(root)
+        if reachable is not None:
             # A plain JSON Schema on its own: the engine resolves its internal refs itself.
             reachable, options = self._options(reachable, formats)
             return _DRAFT_VALIDATORS[self.draft](reachable[root], **options), root
-        return self._engine(reachable, root, "", formats), root
+        return self.build_at(root, "", formats), root
 
     @property
     def addressable(self) -> bool:
@@ -191,10 +193,20 @@ class Compiler:
     def build_at(self, def_id: str, path: str,
                  formats: dict[str, Callable[[str], bool]] | None) -> jsonschema_rs.Validator:
         """A validator for the schema at ``path`` (a JSON pointer, unescaped tokens) inside
-        definition ``def_id``: the part of a compiled schema below that place."""
+        definition ``def_id``: the part of a compiled schema below that place. Kept (the
+        engine compiles everything a validator reaches: ~1 MB for a schema reaching 85
+        others), so each place costs that once per compiler and set of formats."""
+        formats = formats or None
+        key = (def_id, path, id(formats) if formats else 0)
+        found = self._built.get(key)
+        if found is not None and found[0] is formats:
+            return found[1]
         with self._lock:
             reachable = self._reachable(def_id)
-        return self._engine(reachable, def_id, path, formats)
+        validator = self._engine(reachable, def_id, path, formats)
+        if len(self._built) < MAX_BUILT:
+            self._built[key] = (formats, validator)
+        return validator
 
     def defines(self, def_id: str) -> bool:
         return def_id in self._defs

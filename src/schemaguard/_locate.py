@@ -238,12 +238,21 @@ class Locator:
                                         location, name, leaf, big)
 
     def _prepare(self, place: _Place) -> _Part:
+        resolved, node = self._resolve(place)
+        part = self._parts.get(resolved) or self._part(*resolved, node)
+        if len(self._parts) < MAX_PARTS:
+            self._parts[resolved] = part
+            self._parts[place] = part
+        return part
+
+    def _resolve(self, place: _Place) -> tuple[_Place, Any]:
+        """The place a chain of lone ``$ref``s leads to (in draft 4, where a ``$ref``'s
+        siblings are ignored, of any ``$ref``s), and the schema there."""
         compiler = self._compiler
         def_id, path = place
         node = compiler.node(def_id, path)
         draft4 = compiler.draft == 4
-        for _ in range(MAX_REF_CHAIN):  # a lone $ref: its target is the same schema
-            # (in draft 4, where a $ref's siblings are ignored, any $ref)
+        for _ in range(MAX_REF_CHAIN):
             ref = node.get("$ref") if isinstance(node, dict) and (
                 len(node) == 1 or draft4) else None
             target = ref[len(self._prefix):] if isinstance(ref, str) and ref.startswith(
@@ -252,11 +261,13 @@ class Locator:
                 break
             def_id, path = target, ""
             node = compiler.node(def_id, path)
-        part = self._parts.get((def_id, path)) or self._part(def_id, path, node)
-        if len(self._parts) < MAX_PARTS:
-            self._parts[(def_id, path)] = part
-            self._parts[place] = part
-        return part
+        return (def_id, path), node
+
+    def _check(self, place: _Place) -> tuple[Callable[[Any], bool], _Place]:
+        """``is_valid`` of the schema at ``place``, built once for the place a chain of
+        ``$ref``s leads to (the engine compiles what a validator reaches: one per schema)."""
+        resolved, _ = self._resolve(place)
+        return self._compiler.build_at(*resolved, self._formats).is_valid, place
 
     def _part(self, def_id: str, path: str, node: Any) -> _Part:
         compiler = self._compiler
@@ -273,17 +284,16 @@ class Locator:
             part.own = compiler.build_at(compiler.variant(def_id, path, "shallow"), "", formats)
             for key in properties:
                 at = join_pointer(path, "properties", key)
-                part.properties[key] = (compiler.build_at(def_id, at, formats).is_valid,
-                                        (def_id, at))
+                part.properties[key] = self._check((def_id, at))
             if type(extra) is dict:
                 at = join_pointer(path, "additionalProperties")
-                part.extra = (compiler.build_at(def_id, at, formats).is_valid, (def_id, at))
+                part.extra = self._check((def_id, at))
             return part
         if node.keys() <= _ARRAY_SPLIT and type(node.get("items")) is dict:
             part = _Part(_ARRAY, whole, (def_id, path))
             part.own = compiler.build_at(compiler.variant(def_id, path, "shallow"), "", formats)
             at = join_pointer(path, "items")
-            part.extra = (compiler.build_at(def_id, at, formats).is_valid, (def_id, at))
+            part.extra = self._check((def_id, at))
             return part
         keyword = "anyOf" if "anyOf" in node else "oneOf" if "oneOf" in node else None
         if keyword is not None and node.keys() <= {keyword, "type"} and \
@@ -296,8 +306,7 @@ class Locator:
             part.schema_pointer = schema_pointer_of(compiler, compiler.location(def_id, at), [])
             for index in range(len(node[keyword])):
                 member = join_pointer(at, index)
-                part.members.append((compiler.build_at(def_id, member, formats).is_valid,
-                                     (def_id, member)))
+                part.members.append(self._check((def_id, member)))
             return part
         ref = node.get("$ref")
         if ref is not None and compiler.draft == 4:  # not followed: the engine decides
@@ -314,8 +323,7 @@ class Locator:
                 places.append((target, ""))
             if node.keys() - {"allOf", "$ref"}:
                 places.append((compiler.variant(def_id, path, "remainder"), ""))
-            part.members = [(compiler.build_at(*place, formats).is_valid, place)
-                            for place in places]
+            part.members = [self._check(place) for place in places]
             return part
         return _Part(_LEAF, whole, (def_id, path))
 
