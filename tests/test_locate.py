@@ -184,9 +184,11 @@ def splittable(schema: Any) -> Any:
     return out
 
 
-@pytest.fixture
-def split_everything(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_locate, "SMALL", 0)
+@pytest.fixture(params=[0, _locate.SMALL], ids=["split-all", "split-default"])
+def split_everything(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every part split (no part is small), or the default: parts reaching a discriminator
+    split whatever their size, small ones left to the engine."""
+    monkeypatch.setattr(_locate, "SMALL", request.param)
 
 
 @st.composite

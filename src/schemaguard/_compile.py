@@ -208,6 +208,21 @@ class Compiler:
             self._built[key] = (formats, validator)
         return validator
 
+    def selects_within(self, def_id: str, path: str) -> bool:
+        """Whether a discriminator selector sits at or below ``path`` of ``def_id``, in it or
+        in a definition it reaches."""
+        here = self.location(def_id, path) + "/"
+        prefix = f"{RESOURCE}#/{self.container}/"
+        with self._lock:
+            reachable: set[str] = set()
+            for ref in _refs(self.node(def_id, path)):
+                target = ref[len(prefix):].split("/", 1)[0] if ref.startswith(prefix) else ""
+                if target in self._defs and target not in reachable:
+                    reachable.update(self._reachable(target))
+            return any(location.startswith(here) or
+                       location[len(prefix):].split("/", 1)[0] in reachable
+                       for location in self.selectors)
+
     def defines(self, def_id: str) -> bool:
         return def_id in self._defs
 

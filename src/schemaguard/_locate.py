@@ -9,7 +9,8 @@ item). A 50 KB array of 5,000 such items took half a second to refuse, where onl
 The locator finds them part by part instead, and stops when enough are found:
 
 * a part of the instance holding at most ``SMALL`` containers is a leaf: the engine reports
-  all of its errors at once (the dearest leaf is small);
+  all of its errors at once (the dearest leaf is small), unless its schema reaches a
+  discriminator, whose failing branch is dear whatever the size;
 * a bigger object whose schema only has keywords that look at the property names and at each
   property's value separately (``properties``, ``additionalProperties``, ``required``...):
   its own keywords are checked on a copy whose values are ``null`` (a *shallow* schema:
@@ -23,9 +24,8 @@ The locator finds them part by part instead, and stops when enough are found:
 Every part has a validator of its own built from the compiled definitions (``build_at``), so
 the engine's keyword locations, and with them the spec pointers, notes and selectors, are
 those a whole-instance error carries. The violations are those the engine reports for the
-whole instance (tests/test_locate.py holds them side by side); only their order differs: a
-part's own keywords come first, then its properties in the schema's order (undeclared ones
-after), or its items.
+whole instance (tests/test_locate.py holds them side by side); only their order may differ:
+a part's own keywords come first, then its values in the instance's order.
 """
 
 from __future__ import annotations
@@ -82,11 +82,29 @@ def small(instance: Any, limit: int | None = None) -> bool:
     return True
 
 
+class _Walk:
+    """What stays the same through one search."""
+
+    __slots__ = ("big", "leaf", "location", "name", "tiny")
+
+    def __init__(self, location: Location, name: str | None, leaf: Leaf, big: Leaf,
+                 tiny: bool) -> None:
+        self.location = location
+        self.name = name
+        self.leaf = leaf
+        self.big = big
+        self.tiny = tiny
+
+
+def _container_last(check: tuple[Any, Any]) -> bool:
+    return type(check[0]) in _CONTAINERS
+
+
 class _Part:
     """What the locator knows of one place of the schema, prepared once."""
 
-    __slots__ = ("extra", "kind", "members", "own", "place", "properties", "schema_pointer",
-                 "selector", "types", "validator")
+    __slots__ = ("children", "extra", "kind", "members", "own", "place", "properties",
+                 "schema_pointer", "selector", "selects", "types", "validator")
 
     def __init__(self, kind: int, validator: jsonschema_rs.Validator, place: _Place) -> None:
         self.kind = kind
@@ -95,6 +113,8 @@ class _Part:
         self.own: jsonschema_rs.Validator | None = None  # the shallow schema
         # objects: name -> (is_valid of its schema, its place)
         self.properties: dict[str, tuple[Callable[[Any], bool], _Place]] = {}
+        # objects: (name, (name, is_valid, place)) for each declared property, in order
+        self.children: list[tuple[str, tuple[str, Callable[[Any], bool], _Place]]] = []
         # objects: the additionalProperties schema; arrays: the items schema
         self.extra: tuple[Callable[[Any], bool], _Place] | None = None
         self.selector: Selector | None = None  # discriminated oneOf/anyOf
@@ -103,13 +123,14 @@ class _Part:
         # branches (the keyword is the last token of ``place``)
         self.members: list[tuple[Callable[[Any], bool], _Place]] = []
         self.types: Any = None  # the ``type`` beside a oneOf/anyOf
+        self.selects = False  # whether a discriminator sits at or below this place
 
 
 class Locator:
     """Finds the violations of instances of one compiled schema. Safe to share between
     threads: what it knows of each place is prepared on first use and kept."""
 
-    __slots__ = ("_compiler", "_formats", "_parts", "_prefix", "_root")
+    __slots__ = ("_compiler", "_formats", "_parts", "_prefix", "_root", "selects")
 
     def __init__(self, compiler: Compiler, root: str,
                  formats: dict[str, Callable[[str], bool]] | None) -> None:
@@ -118,30 +139,33 @@ class Locator:
         self._formats = formats
         self._prefix = f"{RESOURCE}#/{compiler.container}/"
         self._parts: dict[_Place, _Part] = {}
+        # A discriminator's failing branch costs the engine all its branches' errors: a
+        # schema that has one is located part by part whatever the instance's size.
+        self.selects = compiler.selects_within(root, "")
 
     def violations(self, instance: Any, location: Location, name: str | None,
-                   leaf: Leaf, big: Leaf) -> Iterator[Violation]:
+                   leaf: Leaf, big: Leaf, tiny: bool = False) -> Iterator[Violation]:
         """The violations of ``instance``, known to be invalid, lazily: ``leaf`` reports a
-        small part, ``big`` a big one that cannot be split."""
-        return self._locate(self._root, instance, "", 0, True, location, name, leaf, big)
+        small part, ``big`` a big one that cannot be split; ``tiny``: the instance is known
+        to hold at most ``SMALL`` containers (so is every part of it)."""
+        walk = _Walk(location, name, leaf, big, tiny)
+        return self._locate(self._root, instance, "", 0, True, walk)
 
     def _locate(self, place: _Place, instance: Any, prefix: str, depth: int, known: bool,
-                location: Location, name: str | None, leaf: Leaf, big: Leaf
-                ) -> Iterator[Violation]:
+                walk: _Walk) -> Iterator[Violation]:
         part = self._parts.get(place) or self._prepare(place)
         kind = part.kind
-        if small(instance):
-            return leaf(part.validator, instance, prefix, location, name)
+        if not part.selects and (walk.tiny or small(instance)):
+            return walk.leaf(part.validator, instance, prefix, walk.location, walk.name)
         if depth < MAX_DESCENT:
             if kind == _OBJECT and type(instance) is dict:
-                return self._object(part, instance, prefix, depth, known, location, name,
-                                    leaf, big)
+                return self._object(part, instance, prefix, depth, known, walk)
             if kind == _ARRAY and type(instance) is list:
-                return self._array(part, instance, prefix, depth, location, name, leaf, big)
+                return self._array(part, instance, prefix, depth, walk)
             if kind == _BRANCH and type(instance) is dict and _admits(part.types, instance):
                 selector = part.selector
                 assert selector is not None
-                chosen = select(selector, instance, prefix, location, name,
+                chosen = select(selector, instance, prefix, walk.location, walk.name,
                                 part.schema_pointer)
                 if isinstance(chosen, Violation):
                     return iter((chosen,))
@@ -149,17 +173,15 @@ class Locator:
                 # guard holds for the value that selected it, so the target decides.
                 def_id, path = part.place
                 return self._locate((def_id, f"{path}/{chosen}/allOf/1"), instance, prefix,
-                                    depth + 1, known, location, name, leaf, big)
+                                    depth + 1, known, walk)
             if kind == _ALL:
-                return self._all(part, instance, prefix, depth, known, location, name, leaf,
-                                 big)
+                return self._all(part, instance, prefix, depth, known, walk)
             if kind == _ONE and _admits(part.types, instance):
-                return iter((self._composition(part, instance, prefix, location, name),))
-        return big(part.validator, instance, prefix, location, name)
+                return iter((self._composition(part, instance, prefix, walk),))
+        return walk.big(part.validator, instance, prefix, walk.location, walk.name)
 
     def _all(self, part: _Part, instance: Any, prefix: str, depth: int, known: bool,
-             location: Location, name: str | None, leaf: Leaf, big: Leaf
-             ) -> Iterator[Violation]:
+             walk: _Walk) -> Iterator[Violation]:
         """allOf (with a $ref beside other keywords, and the rest of the node): the members
         that fail, each located (the engine reports their errors side by side). When the
         conjunction is known to fail and every other member passed, the last one fails."""
@@ -169,17 +191,11 @@ class Locator:
         for position, (is_valid, place) in enumerate(members):
             if (known and not failing and position == last) or not is_valid(instance):
                 failing.append(place)
-        return self._each(failing, instance, prefix, depth, location, name, leaf, big)
+        for place in failing:
+            yield from self._locate(place, instance, prefix, depth + 1, True, walk)
 
-    def _each(self, places: list[_Place], instance: Any, prefix: str, depth: int,
-              location: Location, name: str | None, leaf: Leaf, big: Leaf
-              ) -> Iterator[Violation]:
-        for place in places:
-            yield from self._locate(place, instance, prefix, depth + 1, True, location, name,
-                                    leaf, big)
-
-    def _composition(self, part: _Part, instance: Any, prefix: str, location: Location,
-                     name: str | None) -> Violation:
+    def _composition(self, part: _Part, instance: Any, prefix: str, walk: _Walk
+                     ) -> Violation:
         """The one violation a failing oneOf/anyOf without a discriminator stands for."""
         keyword = part.place[1].rsplit("/", 1)[1]
         if keyword == "anyOf":
@@ -187,55 +203,53 @@ class Locator:
         else:
             matches = sum(1 for is_valid, _ in part.members if is_valid(instance))
             message = ONE_OF_NONE if matches == 0 else ONE_OF_SEVERAL
-        return Violation(location, name, prefix, keyword, message, part.schema_pointer)
+        return Violation(walk.location, walk.name, prefix, keyword, message,
+                         part.schema_pointer)
 
     def _object(self, part: _Part, instance: dict[str, Any], prefix: str, depth: int,
-                known: bool, location: Location, name: str | None, leaf: Leaf, big: Leaf
-                ) -> Iterator[Violation]:
+                known: bool, walk: _Walk) -> Iterator[Violation]:
         own = part.own
         assert own is not None
         # The shallow schema looks at the names only: the values need not be converted.
         names = dict.fromkeys(instance)
         own_valid = own.is_valid(names)
         if not own_valid:
-            yield from leaf(own, names, prefix, location, name)
-        properties, extra = part.properties, part.extra
-        present = [key for key in properties if key in instance]
+            yield from walk.leaf(own, names, prefix, walk.location, walk.name)
+        # (value, its check) for each value a schema applies to: plain values first, so
+        # that when the object is known to be invalid, its own keywords hold and every other
+        # value passed, the last (often the big one) is known to fail without a check.
+        checks = [(instance[key], check) for key, check in part.children if key in instance]
+        extra = part.extra
         if extra is not None:
-            present += [key for key in instance if key not in properties]
-        # Values are checked plain ones first: when the object is known to be invalid, its
-        # own keywords hold and every other value passed, the last (often the big one) is
-        # what fails, and is not checked again.
-        order = sorted(range(len(present)), key=lambda i: type(instance[present[i]])
-                       in _CONTAINERS)
-        failing: list[int] = []
-        for position, index in enumerate(order):
-            key = present[index]
-            found = properties.get(key) or extra
-            assert found is not None
-            if (known and own_valid and not failing and position == len(order) - 1) or \
-                    not found[0](instance[key]):
-                failing.append(index)
-        for index in sorted(failing):
-            key = present[index]
-            found = properties.get(key) or extra
-            assert found is not None
-            yield from self._locate(found[1], instance[key], prefix + "/" + escape_token(key),
-                                    depth + 1, True, location, name, leaf, big)
+            properties = part.properties
+            checks += [(value, (key, *extra)) for key, value in instance.items()
+                       if key not in properties]
+        checks.sort(key=_container_last)
+        failing: list[tuple[str, Any, _Place]] = []
+        last = len(checks) - 1
+        for position, (value, check) in enumerate(checks):
+            if (known and own_valid and not failing and position == last) or \
+                    not check[1](value):
+                failing.append((check[0], value, check[2]))
+        if len(failing) > 1:  # reported in the instance's order
+            order = {key: i for i, key in enumerate(instance)}
+            failing.sort(key=lambda found: order[found[0]])
+        for key, value, place in failing:
+            yield from self._locate(place, value, prefix + "/" + escape_token(key), depth + 1,
+                                    True, walk)
 
-    def _array(self, part: _Part, instance: list[Any], prefix: str, depth: int,
-               location: Location, name: str | None, leaf: Leaf, big: Leaf
+    def _array(self, part: _Part, instance: list[Any], prefix: str, depth: int, walk: _Walk
                ) -> Iterator[Violation]:
         own = part.own
         assert own is not None
         assert part.extra is not None
         if not own.is_valid(instance):
-            yield from leaf(own, instance, prefix, location, name)
+            yield from walk.leaf(own, instance, prefix, walk.location, walk.name)
         is_valid, place = part.extra
         for index, item in enumerate(instance):
             if not is_valid(item):
                 yield from self._locate(place, item, f"{prefix}/{index}", depth + 1, True,
-                                        location, name, leaf, big)
+                                        walk)
 
     def _prepare(self, place: _Place) -> _Part:
         resolved, node = self._resolve(place)
@@ -270,6 +284,11 @@ class Locator:
         return self._compiler.build_at(*resolved, self._formats).is_valid, place
 
     def _part(self, def_id: str, path: str, node: Any) -> _Part:
+        part = self._split(def_id, path, node)
+        part.selects = part.kind != _LEAF and self._compiler.selects_within(def_id, path)
+        return part
+
+    def _split(self, def_id: str, path: str, node: Any) -> _Part:
         compiler = self._compiler
         formats = self._formats
         whole = compiler.build_at(def_id, path, formats)
@@ -285,6 +304,7 @@ class Locator:
             for key in properties:
                 at = join_pointer(path, "properties", key)
                 part.properties[key] = self._check((def_id, at))
+            part.children = [(key, (key, *check)) for key, check in part.properties.items()]
             if type(extra) is dict:
                 at = join_pointer(path, "additionalProperties")
                 part.extra = self._check((def_id, at))

@@ -208,9 +208,12 @@ class SchemaValidator:
         such an array is there, when the caller's ``survey`` found out; ``small``: whether the
         instance is known to hold at most ``_locate.SMALL`` containers.
         """
-        if self._locator is not None and not (small or few_containers(instance)):
-            return list(islice(self._locator.violations(
-                instance, location, None, self._errors, self._pruned_errors), limit))
+        locator = self._locator
+        if locator is not None:
+            tiny = bool(small) or few_containers(instance)
+            if locator.selects or not tiny:
+                return list(islice(locator.violations(
+                    instance, location, None, self._errors, self._pruned_errors, tiny), limit))
         if not large or not (_has_long_array(instance, PRUNED_ITEMS, LONG_ARRAY_DEPTH)
                              if long is None else long):
             return list(islice(self.iter_violations(instance, location=location), limit))
