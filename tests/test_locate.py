@@ -122,6 +122,16 @@ def test_one_bad_item_among_many_is_found_with_all_its_violations() -> None:
                                "/components/schemas/C/additionalProperties"}
 
 
+def test_every_failing_value_of_a_discriminated_branch_is_reported() -> None:
+    spec = union_spec(BODIES["array"])
+    spec["components"]["schemas"]["A"]["properties"].update(
+        {"a": {"type": "integer"}, "b": {"type": "string"}, "c": {"type": "boolean"}})
+    error, _ = refuse(sg.Guard(spec), json.dumps(
+        [{"t": "A", "qty": 1, "a": "x", "b": 2, "c": 3}]).encode())
+    assert [(v.pointer, v.keyword) for v in error.violations] == [
+        ("/0/a", "type"), ("/0/b", "type"), ("/0/c", "type")]
+
+
 def test_the_object_own_keywords_and_its_values_are_both_reported() -> None:
     body = {"type": "object", "required": ["orders", "note"], "additionalProperties": False,
             "properties": {"orders": {"type": "array", "items": ITEM, "maxItems": 100},
@@ -182,6 +192,25 @@ def splittable(schema: Any) -> Any:
         if isinstance(out.get(key), dict):
             out[key] = splittable(out[key])
     return out
+
+
+def body_validator(spec: dict[str, Any], pointer: str = "/components/schemas/Body"
+                   ) -> SchemaValidator | None:
+    """The request-context validator of the schema at ``pointer`` (None: a spec the
+    generator made that cannot be loaded)."""
+    try:
+        return compile_at(sg.load_spec(spec), pointer, context="request")
+    except sg.SpecError:
+        return None
+
+
+def assert_twins(validator: SchemaValidator | None, instance: Any) -> None:
+    """The locator finds the engine's violations of ``instance``."""
+    if validator is None:
+        return
+    split, whole = both(validator, instance)
+    event("invalid" if whole else "valid")
+    assert split == whole
 
 
 @pytest.fixture(params=[0, _locate.SMALL], ids=["split-all", "split-default"])
@@ -252,6 +281,9 @@ def union_instances(draw: st.DrawFn, made: dict[str, Any]) -> Any:
                 value[tag] = draw(st.sampled_from(["nope", 3]))
             else:
                 value.pop(tag, None)
+            names = sorted(branches[name].get("properties") or {})
+            for key in draw(st.lists(st.sampled_from(names), max_size=2)) if names else ():
+                value[key] = draw(json_values(3))  # most often a wrong value
         return value
 
     def items() -> list[Any]:
@@ -272,15 +304,7 @@ def test_split_violations_are_the_engines_for_discriminated_unions(
         split_everything: None, data: st.DataObject,
         made: tuple[dict[str, Any], dict[str, Any]]) -> None:
     spec, shape = made
-    try:
-        validator = compile_at(sg.load_spec(spec), "/components/schemas/Body",
-                               context="request")
-    except sg.SpecError:
-        return
-    instance = data.draw(union_instances(shape))
-    split, whole = both(validator, instance)
-    event(f"{(sum(whole.values()) and 'invalid') or 'valid'}")
-    assert split == whole
+    assert_twins(body_validator(spec), data.draw(union_instances(shape)))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
@@ -292,17 +316,9 @@ def test_split_violations_are_the_engines_for_generated_schemas(
         schema = splittable(schema)
         content = spec["paths"]["/x"]["post"]["requestBody"]["content"]
         content["application/json"]["schema"] = schema
-    try:
-        loaded = sg.load_spec(spec)
-        validator = compile_at(loaded, "/paths/~1x/post/requestBody/content/application~1json/"
-                                       "schema", context="request")
-    except sg.SpecError:
-        return
-    instance = data.draw(st.one_of(from_schema(schema), json_values()))
-    split, whole = both(validator, instance)
-    event(f"{(sum(whole.values()) and 'invalid') or 'valid'}, "
-          f"{'deep' if any(p.count('/') > 1 for p, *_ in whole) else 'shallow'}")
-    assert split == whole
+    validator = body_validator(
+        spec, "/paths/~1x/post/requestBody/content/application~1json/schema")
+    assert_twins(validator, data.draw(st.one_of(from_schema(schema), json_values())))
 
 
 def test_small_counts_containers_until_it_knows() -> None:
@@ -346,15 +362,7 @@ def compositions(draw: st.DrawFn) -> tuple[dict[str, Any], Any]:
 def test_split_violations_are_the_engines_for_compositions(
         split_everything: None, data: st.DataObject, made: tuple[dict[str, Any], Any]) -> None:
     spec, shape = made
-    try:
-        validator = compile_at(sg.load_spec(spec), "/components/schemas/Body",
-                               context="request")
-    except sg.SpecError:
-        return
-    instance = data.draw(st.one_of(from_schema(shape), json_values()))
-    split, whole = both(validator, instance)
-    event(f"{'invalid' if whole else 'valid'} {type(instance).__name__}")
-    assert split == whole
+    assert_twins(body_validator(spec), data.draw(st.one_of(from_schema(shape), json_values())))
 
 
 @pytest.mark.parametrize("keyword", ["oneOf", "anyOf"])
