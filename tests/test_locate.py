@@ -411,3 +411,19 @@ def test_each_schema_is_compiled_once_for_all_the_places_that_reach_it(
     assert len(built) == 2 * first
     refuse(guard, payload)
     assert len(built) == 2 * first  # the first guard kept what it built
+
+
+@pytest.mark.parametrize("keyword", ["oneOf", "anyOf"])
+def test_a_union_that_holds_is_never_reported(split_everything: None, keyword: str) -> None:
+    """The locator is asked only about failing parts, but it infers nothing it can check:
+    a union that holds yields no violation even when asked."""
+    spec = union_spec({keyword: [{"$ref": f"#/components/schemas/{name}"}
+                                 for name in BRANCHES]})
+    validator = body_validator(spec, "/paths/~1orders/post/requestBody/content/"
+                                     "application~1json/schema")
+    assert validator is not None
+    valid = {"t": "A", "qty": 1}
+    assert validator.is_valid(valid)
+    assert validator.first_violations(valid, 20) == []
+    assert [(v.pointer, v.keyword) for v in validator.first_violations({"t": "A"}, 20)] == [
+        ("", keyword)]

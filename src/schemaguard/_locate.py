@@ -177,7 +177,7 @@ class Locator:
             if kind == _ALL:
                 return self._all(part, instance, prefix, depth, known, walk)
             if kind == _ONE and _admits(part.types, instance):
-                return iter((self._composition(part, instance, prefix, walk),))
+                return self._composition(part, instance, prefix, walk)
         return walk.big(part.validator, instance, prefix, walk.location, walk.name)
 
     def _all(self, part: _Part, instance: Any, prefix: str, depth: int, known: bool,
@@ -195,16 +195,18 @@ class Locator:
             yield from self._locate(place, instance, prefix, depth + 1, True, walk)
 
     def _composition(self, part: _Part, instance: Any, prefix: str, walk: _Walk
-                     ) -> Violation:
-        """The one violation a failing oneOf/anyOf without a discriminator stands for."""
+                     ) -> Iterator[Violation]:
+        """The one violation a failing oneOf/anyOf without a discriminator stands for (none
+        when it holds: the branches are asked, nothing is inferred)."""
         keyword = part.place[1].rsplit("/", 1)[1]
+        matches = sum(1 for is_valid, _ in part.members if is_valid(instance))
         if keyword == "anyOf":
-            message = ANY_OF
+            message = None if matches else ANY_OF
         else:
-            matches = sum(1 for is_valid, _ in part.members if is_valid(instance))
-            message = ONE_OF_NONE if matches == 0 else ONE_OF_SEVERAL
-        return Violation(walk.location, walk.name, prefix, keyword, message,
-                         part.schema_pointer)
+            message = None if matches == 1 else ONE_OF_NONE if matches == 0 else ONE_OF_SEVERAL
+        if message is not None:
+            yield Violation(walk.location, walk.name, prefix, keyword, message,
+                            part.schema_pointer)
 
     def _object(self, part: _Part, instance: dict[str, Any], prefix: str, depth: int,
                 known: bool, walk: _Walk) -> Iterator[Violation]:
