@@ -103,18 +103,16 @@ def _container_last(check: tuple[Any, Any]) -> bool:
 class _Part:
     """What the locator knows of one place of the schema, prepared once."""
 
-    __slots__ = ("children", "extra", "kind", "members", "own", "place", "properties",
-                 "schema_pointer", "selector", "selects", "types", "validator")
+    __slots__ = ("children", "extra", "kind", "members", "own", "place", "schema_pointer",
+                 "selector", "selects", "types", "validator")
 
     def __init__(self, kind: int, validator: jsonschema_rs.Validator, place: _Place) -> None:
         self.kind = kind
         self.validator = validator  # the whole schema at this place
         self.place = place  # where it is, after a chain of lone $refs
         self.own: jsonschema_rs.Validator | None = None  # the shallow schema
-        # objects: name -> (is_valid of its schema, its place)
-        self.properties: dict[str, tuple[Callable[[Any], bool], _Place]] = {}
-        # objects: (name, (name, is_valid, place)) for each declared property, in order
-        self.children: list[tuple[str, tuple[str, Callable[[Any], bool], _Place]]] = []
+        # objects: name -> (name, is_valid of its schema, its place), declared order
+        self.children: dict[str, tuple[str, Callable[[Any], bool], _Place]] = {}
         # objects: the additionalProperties schema; arrays: the items schema
         self.extra: tuple[Callable[[Any], bool], _Place] | None = None
         self.selector: Selector | None = None  # discriminated oneOf/anyOf
@@ -220,12 +218,12 @@ class Locator:
         # (value, its check) for each value a schema applies to: plain values first, so
         # that when the object is known to be invalid, its own keywords hold and every other
         # value passed, the last (often the big one) is known to fail without a check.
-        checks = [(instance[key], check) for key, check in part.children if key in instance]
+        children = part.children
+        checks = [(instance[key], check) for key, check in children.items() if key in instance]
         extra = part.extra
         if extra is not None:
-            properties = part.properties
             checks += [(value, (key, *extra)) for key, value in instance.items()
-                       if key not in properties]
+                       if key not in children]
         checks.sort(key=_container_last)
         failing: list[tuple[str, Any, _Place]] = []
         last = len(checks) - 1
@@ -304,9 +302,8 @@ class Locator:
             part = _Part(_OBJECT, whole, (def_id, path))
             part.own = compiler.build_at(compiler.variant(def_id, path, "shallow"), "", formats)
             for key in properties:
-                at = join_pointer(path, "properties", key)
-                part.properties[key] = self._check((def_id, at))
-            part.children = [(key, (key, *check)) for key, check in part.properties.items()]
+                part.children[key] = (key, *self._check((def_id, join_pointer(
+                    path, "properties", key))))
             if type(extra) is dict:
                 at = join_pointer(path, "additionalProperties")
                 part.extra = self._check((def_id, at))
