@@ -532,3 +532,51 @@ def test_large_invalid_bodies_report_violations_from_a_bounded_pass() -> None:
         guard.check_request(json_request("/l", {"items": [1] * 30_000, "few": [1] * 30_000}))
     [violation] = info.value.violations
     assert violation.keyword == "schema"
+
+
+# -- routing the same request again (the guard remembers literal paths) --------------------
+
+REMEMBERED = spec({
+    "/pets": {"get": {"operationId": "listPets", "responses": OK},
+              "post": {"operationId": "addPet", "responses": OK}},
+    "/pets/mine": {"get": {"operationId": "myPets", "responses": OK}},
+    "/pets/{id}": {"get": {"operationId": "getPet", "parameters": [
+        {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": OK}},
+    "/off": {"get": {"operationId": "offOp", "responses": OK}},
+}, servers=[{"url": "/v1"}, {"url": "/api"}])
+
+
+def _answer(guard: sg.Guard, method: str, path: str) -> Any:
+    try:
+        found = guard.check_request(request(method, path))
+    except sg.RequestError as error:
+        return error.status_code
+    return found.operation.operation_id if found is not None else None
+
+
+def test_a_literal_path_gets_the_same_answer_every_time() -> None:
+    guard = sg.Guard(REMEMBERED, operations={"offOp": {"mode": "off"}})
+    expected = {("GET", "/v1/pets"): "listPets", ("HEAD", "/v1/pets"): "listPets",
+                ("GET", "/api/pets"): "listPets", ("POST", "/v1/pets"): "addPet",
+                ("DELETE", "/v1/pets"): 405, ("get", "/v1/pets"): 405,
+                ("GET", "/v1/pets/mine"): "myPets", ("GET", "/v1/pets/7"): "getPet",
+                ("GET", "/v1/pets/%6Dine"): "myPets", ("GET", "/v1/pets/"): 404,
+                ("GET", "/v1/off"): None, ("GET", "/v2/pets"): 404}
+    for _ in range(3):  # the first time routes through the trie, later ones remember
+        assert {key: _answer(guard, *key) for key in expected} == expected
+    seven = guard.check_request(request("GET", "/v1/pets/7"))
+    assert seven is not None
+    assert seven.path_params == {"id": 7}
+
+
+def test_what_the_guard_remembers_is_bounded_by_the_spec_not_by_clients() -> None:
+    guard = sg.Guard(REMEMBERED)
+    for n in range(2_000):  # ids, unknown paths and encoded spellings are never remembered
+        _answer(guard, "GET", f"/v1/pets/{n}")
+        _answer(guard, "GET", f"/v1/nothing/{n}")
+        _answer(guard, "GET", f"/v1/pets/%6{n % 10}ine")
+        _answer(guard, "PATCH", f"/v1/pets/{n}")
+    _answer(guard, "GET", "/v1/pets/mine")
+    # only literal templates (times base paths and methods) can be remembered
+    assert len(guard._exact) == 1

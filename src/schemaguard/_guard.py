@@ -196,6 +196,10 @@ class Guard:
         if drift is not None and not isinstance(drift, DriftRecorder):
             raise ValueError("drift must be a schemaguard DriftRecorder")
         self.drift = drift
+        # (method, raw path) -> plan, for paths the router matched to a template without
+        # parameters: the usual request skips the base paths and the trie. Filled on first
+        # match; only the spec's literal paths (times methods and base paths) can enter.
+        self._exact: dict[tuple[str, str], OperationPlan] = {}
         if eager:
             self.compile_all()
 
@@ -352,6 +356,9 @@ class Guard:
         if self.mode == "off" or (self.ignore_paths and self._ignored(request.path)):
             return None
         raw = request.path
+        exact = self._exact.get((request.method, raw))
+        if exact is not None:
+            return exact, _NO_ROUTE_PARAMS
         path = decode_path(raw) if "%" in raw else raw  # no call when nothing is encoded
         if path is None:
             raise RequestValidationError(
@@ -380,6 +387,9 @@ class Guard:
                 [("Allow", ", ".join(match.allow))])
         if plan.settings.mode == "off":
             return None
+        if not match.params and path is raw and "{" not in match.route.template and \
+                len(self._exact) < _EXACT_ROUTES:
+            self._exact[(request.method, raw)] = plan
         return plan, match.params
 
     def _refuse(self, error: RequestError, plan: OperationPlan | None,
@@ -398,11 +408,17 @@ class Guard:
 
     def _prepare(self, plan: OperationPlan, request: HttpRequest) -> RequestContext:
         headers = HeaderMap.of(request.headers)
-        if request.body or "content-length" in headers:
-            self._check_length(headers, request.body, plan.settings.max_body_bytes)
+        settings = plan.settings
+        declared = headers.get("content-length")
+        if len(request.body) > settings.max_body_bytes or (
+                declared is not None and _declares_over(declared, settings.max_body_bytes)):
+            raise _too_large(settings.max_body_bytes)
         raw_query = request.query
-        too_many = raw_query.count("&") >= plan.settings.max_fields
-        query = parse_query(raw_query) if raw_query and not too_many else {}
+        if raw_query:
+            too_many = raw_query.count("&") >= settings.max_fields
+            query = {} if too_many else parse_query(raw_query)
+        else:
+            too_many, query = False, {}
         cookies = parse_cookies(headers.get_all("cookie")) if plan.needs_cookies else {}
         if self.trusted_proxy_cert_header is not None:
             request = self._with_proxy_cert(request, headers)
@@ -535,14 +551,6 @@ class Guard:
     def _invalid(self, detail: str, violations: list[Violation]) -> RequestValidationError:
         return RequestValidationError(detail, violations, status_code=self.invalid_status)
 
-    def _check_length(self, headers: HeaderMap, body: bytes, cap: int) -> None:
-        declared = (headers.get("content-length") or "").strip()
-        too_large = len(body) > cap
-        if declared.isascii() and declared.isdigit() and int(declared) > cap:
-            too_large = True
-        if too_large:
-            raise _too_large(cap)
-
     def _with_proxy_cert(self, request: HttpRequest, headers: HeaderMap) -> HttpRequest:
         if self.trusted_proxy_cert_header is None or request.client_cert:
             return request
@@ -567,6 +575,15 @@ class Guard:
 
 
 _ANONYMOUS = AuthResult(None, {})
+_NO_ROUTE_PARAMS: dict[str, str] = {}  # a literal path's; only ever read
+_EXACT_ROUTES = 4096
+
+
+def _declares_over(declared: str, cap: int) -> bool:
+    """Whether a Content-Length value announces more than ``cap`` bytes (one that is not a
+    number is left to the body phase and the server)."""
+    declared = declared.strip()
+    return declared.isascii() and declared.isdigit() and int(declared) > cap
 
 
 def _too_large(cap: int) -> PayloadTooLarge:
