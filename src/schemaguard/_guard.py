@@ -387,8 +387,9 @@ class Guard:
                 [("Allow", ", ".join(match.allow))])
         if plan.settings.mode == "off":
             return None
-        if not match.params and path is raw and "{" not in match.route.template and \
-                len(self._exact) < _EXACT_ROUTES:
+        route = match.route
+        if not match.params and path is raw and route is not None and \
+                "{" not in route.template and len(self._exact) < _EXACT_ROUTES:
             self._exact[(request.method, raw)] = plan
         return plan, match.params
 
