@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import pytest
@@ -77,3 +79,49 @@ def test_unknown_operations_are_refused(guard: sg.Guard) -> None:
     foreign = sg.Operation("x", "GET", "/x", "/paths/~1x/get")
     with pytest.raises(ValueError, match="not an operation"):
         guard.check_response(foreign, sg.HttpResponse(200))
+
+
+# -- a big invalid response costs what its first violations cost (bad-inputs P55's bound) --
+
+_UNION_ITEMS = {
+    "openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+    "paths": {"/pets": {"get": {"operationId": "list", "responses": {"200": {
+        "description": "ok", "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"data": {
+                "type": "array", "items": {"$ref": "#/components/schemas/Pet"}}}}}}}}}}},
+    "components": {"schemas": {
+        "Pet": {"oneOf": [{"$ref": "#/components/schemas/Dog"},
+                          {"$ref": "#/components/schemas/Cat"}],
+                "discriminator": {"propertyName": "t",
+                                  "mapping": {"A": "#/components/schemas/Dog",
+                                              "B": "#/components/schemas/Cat"}}},
+        "Dog": {"type": "object", "required": ["t", "bark"],
+                "properties": {"t": {"type": "string"}, "bark": {"type": "boolean"}}},
+        "Cat": {"type": "object", "required": ["t", "meow"],
+                "properties": {"t": {"type": "string"}, "meow": {"type": "boolean"}}}}},
+}
+
+
+@pytest.mark.parametrize(("count", "item", "pointer"), [
+    (5_000, {"t": "A"}, "/data/0/bark"),  # 50 KB: below the truncation size
+    (20_000, {"t": "A"}, "/data/0/bark"),  # 200 KB
+    (20_000, {"t": "Z"}, "/data/0/t"),  # no branch selected
+])
+def test_a_big_invalid_response_is_refused_at_the_cost_of_its_first_violations(
+        count: int, item: dict[str, str], pointer: str) -> None:
+    # Before, the engine built all 20,000 errors (about a second) to report the first 20.
+    guard = sg.Guard(_UNION_ITEMS, validate_responses="enforce")
+    operation = guard.operation("GET", "/pets")
+    body = json.dumps({"data": [item] * count}).encode()
+    response = sg.HttpResponse(200, JSON, body)
+    best, violations = float("inf"), ()
+    for _ in range(3):
+        start = time.perf_counter()
+        with pytest.raises(sg.ResponseValidationError) as info:
+            guard.check_response(operation, response)
+        best = min(best, (time.perf_counter() - start) * 1000)
+        violations = info.value.violations
+    assert best <= 50, f"{best:.0f} ms to refuse a {len(body)}-byte response"
+    assert 1 <= len(violations) <= 20
+    assert violations[0].pointer == pointer
+    assert all(v.location == "response" for v in violations)

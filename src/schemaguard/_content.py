@@ -21,11 +21,9 @@ from ._http import HeaderMap, MediaType, parse_media_type
 from ._locate import SMALL
 from ._operation import OperationPlan, Settings
 from ._params import StyleError
-from ._schema import SchemaValidator, survey
+from ._schema import LARGE_BODY, SchemaValidator, survey
 from .errors import PayloadTooLarge, RequestValidationError, UnsupportedMediaType, Violation
 
-# Past this size an invalid body's violations come from a truncated copy (bounded cost).
-LARGE_BODY = 65_536
 _DECODE = object()  # the fast JSON path's "the full decoder decides"
 
 

@@ -22,7 +22,9 @@ from ._walk import MAX_SCHEMA_DEPTH
 from .errors import Location, SchemaValidationError, SpecError, Violation
 
 MAX_INSTANCE_DEPTH = 1024  # for recursive schemas given to compile_schema
-
+# Past this size (bytes of the document) an invalid body is "large" to first_violations: a
+# part the locator cannot split is reported from a truncated copy (bounded cost).
+LARGE_BODY = 65_536
 
 PRUNED_ITEMS = 256
 # Keywords whose verdict depends on a whole array or subtree, so truncating one can change it.
