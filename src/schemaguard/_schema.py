@@ -174,7 +174,7 @@ class SchemaValidator:
             return
         compiler = self._compiler
         for error in errors:
-            yield from convert(compiler, error, location, name, prefix)
+            yield from convert(compiler, error, location, name, prefix, instance)
 
     def _pruned_errors(self, validator: jsonschema_rs.Validator, instance: Any, prefix: str,
                        location: Location, name: str | None) -> Iterator[Violation]:

@@ -103,21 +103,80 @@ def _pointer(path: list[str | int]) -> str:
     return "".join("/" + escape_token(str(token)) for token in path)
 
 
+_NO_INSTANCE: Any = object()
+_SEARCH_BUDGET = 4_096  # places visited when an empty property name makes a path ambiguous
+
+
+def instance_pointer(error: jsonschema_rs.ValidationError, instance: Any = _NO_INSTANCE) -> str:
+    """The pointer of ``error``'s instance inside ``instance`` (the value the engine checked).
+
+    jsonschema-rs leaves the token of an empty property name out of its instance paths, so
+    ``{"": "x"}`` failing below ``""`` is reported at ``[]`` (the root) instead of ``/``. Where
+    a dict on the path has the key ``""``, the places the path can stand for are searched for
+    the error's value, the engine's own reading first (RFC 6901 §4: the empty name's token is
+    the empty string). Paths without such a dict are used as they are.
+    """
+    path = error.instance_path
+    if instance is _NO_INSTANCE or not _may_drop(instance, path):
+        return _pointer(path)
+    found = _search(instance, path, 0, [], error.instance, [_SEARCH_BUDGET])
+    return _pointer(path if found is None else found)
+
+
+def _may_drop(instance: Any, path: list[str | int]) -> bool:
+    """Whether a dict on ``path`` (the end included) has the key "" or the path leaves the
+    instance: only then can a token have been dropped."""
+    node = instance
+    for token in path:
+        if type(node) is dict:
+            if "" in node or token not in node:
+                return True
+            node = node[token]
+        elif type(node) is list and type(token) is int and 0 <= token < len(node):
+            node = node[token]
+        else:
+            return True
+    return type(node) is dict and "" in node
+
+
+def _search(node: Any, path: list[str | int], at: int, taken: list[str | int], target: Any,
+            budget: list[int]) -> list[str | int] | None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        return None
+    if at == len(path) and type(node) is type(target) and node == target:
+        return taken
+    if type(node) is dict:
+        token = path[at] if at < len(path) else None
+        if type(token) is str and token in node:
+            found = _search(node[token], path, at + 1, [*taken, token], target, budget)
+            if found is not None:
+                return found
+        if "" in node:
+            return _search(node[""], path, at, [*taken, ""], target, budget)
+    elif type(node) is list and at < len(path):
+        index = path[at]
+        if type(index) is int and 0 <= index < len(node):
+            return _search(node[index], path, at + 1, [*taken, index], target, budget)
+    return None
+
+
 def convert(
     compiler: Compiler, error: jsonschema_rs.ValidationError, location: Location,
-    name: str | None, prefix: str = "",
+    name: str | None, prefix: str = "", instance: Any = _NO_INSTANCE,
 ) -> Iterator[Violation]:
-    """The violations one engine error stands for (its instance found at ``prefix``)."""
+    """The violations one engine error stands for (its instance found at ``prefix``;
+    ``instance``, when given, is the value the engine checked: see ``instance_pointer``)."""
     kind = error.kind
     keyword = kind.name
-    pointer = prefix + _pointer(error.instance_path)
+    pointer = prefix + instance_pointer(error, instance)
     where = error.absolute_keyword_location
     schema_pointer = schema_pointer_of(compiler, where, error.schema_path)
     if where is not None:
         selector = compiler.selectors.get(where)
         if selector is not None and isinstance(kind, (_Kind.OneOfNotValid, _Kind.AnyOf)):
             yield from _selected(compiler, error, selector, location, name, schema_pointer,
-                                 pointer, prefix)
+                                 pointer, prefix, instance)
             return
         note = compiler.notes.get(where)
         if note is not None:
@@ -185,6 +244,7 @@ def _selected(
     schema_pointer: str,
     pointer: str,
     prefix: str,
+    instance: Any,
 ) -> Iterator[Violation]:
     """Report a discriminator's selected branch instead of the whole oneOf/anyOf."""
     index = select(selector, error.instance, pointer, location, name, schema_pointer)
@@ -198,4 +258,4 @@ def _selected(
         where = sub.absolute_keyword_location or ""
         if guard in where and where.split(guard, 1)[0].endswith(("/oneOf", "/anyOf")):
             continue  # the guard on the discriminator value itself
-        yield from convert(compiler, sub, location, name, prefix)
+        yield from convert(compiler, sub, location, name, prefix, instance)
