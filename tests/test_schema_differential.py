@@ -596,15 +596,24 @@ def test_empty_property_name_beside_a_twin_value(dialect: str) -> None:
         "//a"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Same root cause on the schema side, plain dialects only (OAS dialects map the engine's "
-    "keyword location and are right): the schema_pointer of a violation under "
-    "`properties: {'': ...}` is '/properties/type' instead of '/properties//type'"))
-@pytest.mark.parametrize("dialect", PLAIN)
-def test_empty_property_name_keeps_its_schema_pointer_token(dialect: str) -> None:
-    validator = compiled({"properties": {"": {"type": "integer"}}}, dialect=dialect)
-    assert [v.schema_pointer for v in validator.iter_violations({"": "x"})] == [
-        "/properties//type"]
+# The same on the schema side: a plain schema's errors carry no keyword location, and the
+# engine's schema path leaves the empty name out too (OAS dialects map keyword locations).
+@pytest.mark.parametrize("dialect", [*PLAIN, *OAS])
+@pytest.mark.parametrize(("schema", "instance", "expected"), [
+    ({"properties": {"": {"type": "integer"}}}, {"": "x"}, "/properties//type"),
+    # a property named like the keyword: the path must end at a keyword, not at a name
+    ({"properties": {"": {"type": "integer"}, "type": {"type": "integer"}}}, {"": "x"},
+     "/properties//type"),
+    ({"properties": {"": {"properties": {"": {"maxLength": 1}}}}}, {"": {"": "xy"}},
+     "/properties//properties//maxLength"),
+    ({"items": {"properties": {"": {"required": ["a"]}}}}, [{"": {}}],
+     "/items/properties//required"),
+], ids=["property", "beside-a-keyword-name", "nested", "in-items"])
+def test_empty_property_name_keeps_its_schema_pointer_token(dialect: str, schema: Any,
+                                                             instance: Any, expected: str
+                                                             ) -> None:
+    validator = compiled(schema, dialect=dialect)
+    assert [v.schema_pointer for v in validator.iter_violations(instance)] == [expected]
 
 
 # ==============================================================================================

@@ -17,7 +17,7 @@ from ._locate import Locator
 from ._locate import small as few_containers
 from ._source import join_pointer, split_pointer
 from ._spec import Spec
-from ._violations import convert
+from ._violations import UNKNOWN, convert
 from ._walk import MAX_SCHEMA_DEPTH
 from .errors import Location, SchemaValidationError, SpecError, Violation
 
@@ -173,8 +173,12 @@ class SchemaValidator:
                             "instance is nested too deeply to report its violations", "")
             return
         compiler = self._compiler
+        # A plain schema's errors carry no keyword location: their pointers come from the
+        # schema itself (see plain_schema_pointer).
+        schema = compiler.node(self._root, "") if self._root is not None and \
+            not compiler.addressable else UNKNOWN
         for error in errors:
-            yield from convert(compiler, error, location, name, prefix, instance)
+            yield from convert(compiler, error, location, name, prefix, instance, schema)
 
     def _pruned_errors(self, validator: jsonschema_rs.Validator, instance: Any, prefix: str,
                        location: Location, name: str | None) -> Iterator[Violation]:

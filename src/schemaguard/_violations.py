@@ -103,11 +103,11 @@ def _pointer(path: list[str | int]) -> str:
     return "".join("/" + escape_token(str(token)) for token in path)
 
 
-_NO_INSTANCE: Any = object()
+UNKNOWN: Any = object()  # an instance or schema not given
 _SEARCH_BUDGET = 4_096  # places visited when an empty property name makes a path ambiguous
 
 
-def instance_pointer(error: jsonschema_rs.ValidationError, instance: Any = _NO_INSTANCE) -> str:
+def instance_pointer(error: jsonschema_rs.ValidationError, instance: Any = UNKNOWN) -> str:
     """The pointer of ``error``'s instance inside ``instance`` (the value the engine checked).
 
     jsonschema-rs leaves the token of an empty property name out of its instance paths, so
@@ -117,7 +117,7 @@ def instance_pointer(error: jsonschema_rs.ValidationError, instance: Any = _NO_I
     the empty string). Paths without such a dict are used as they are.
     """
     path = error.instance_path
-    if instance is _NO_INSTANCE or not _may_drop(instance, path):
+    if instance is UNKNOWN or not _may_drop(instance, path):
         return _pointer(path)
     found = _search(instance, path, 0, [], error.instance, [_SEARCH_BUDGET])
     return _pointer(path if found is None else found)
@@ -161,17 +161,57 @@ def _search(node: Any, path: list[str | int], at: int, taken: list[str | int], t
     return None
 
 
+_NAMES = frozenset({"properties", "patternProperties", "definitions", "$defs",
+                    "dependentSchemas", "dependencies"})  # keywords whose keys are names
+
+
+def plain_schema_pointer(schema: Any, path: list[str | int]) -> str:
+    """The pointer of a keyword the engine reports at ``path`` inside ``schema`` (a plain
+    JSON Schema, whose errors carry no keyword location): the engine leaves the empty
+    property name out of this path as well, so where a dict on it has the key ``""`` the
+    schema is searched for a reading that ends at a keyword (not at a name)."""
+    if not _may_drop(schema, path):
+        return _pointer(path)
+    found = _keyword_search(schema, path, 0, [], [_SEARCH_BUDGET])
+    return _pointer(path if found is None else found)
+
+
+def _keyword_search(node: Any, path: list[str | int], at: int, taken: list[str | int],
+                    budget: list[int]) -> list[str | int] | None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        return None
+    if at == len(path):  # the last token taken must be a keyword, not a property name
+        return taken if len(taken) < 2 or taken[-2] not in _NAMES else None
+    token = path[at]
+    if type(node) is dict:
+        if type(token) is str and token in node:
+            found = _keyword_search(node[token], path, at + 1, [*taken, token], budget)
+            if found is not None:
+                return found
+        if "" in node and taken and taken[-1] in _NAMES:
+            return _keyword_search(node[""], path, at, [*taken, ""], budget)
+    elif type(node) is list and type(token) is int and 0 <= token < len(node):
+        return _keyword_search(node[token], path, at + 1, [*taken, token], budget)
+    return None
+
+
 def convert(
     compiler: Compiler, error: jsonschema_rs.ValidationError, location: Location,
-    name: str | None, prefix: str = "", instance: Any = _NO_INSTANCE,
+    name: str | None, prefix: str = "", instance: Any = UNKNOWN,
+    schema: Any = UNKNOWN,
 ) -> Iterator[Violation]:
     """The violations one engine error stands for (its instance found at ``prefix``;
-    ``instance``, when given, is the value the engine checked: see ``instance_pointer``)."""
+    ``instance``, when given, is the value the engine checked: see ``instance_pointer``;
+    ``schema`` the plain schema it ran, for errors without a keyword location)."""
     kind = error.kind
     keyword = kind.name
     pointer = prefix + instance_pointer(error, instance)
     where = error.absolute_keyword_location
-    schema_pointer = schema_pointer_of(compiler, where, error.schema_path)
+    if where is None and schema is not UNKNOWN:
+        schema_pointer = plain_schema_pointer(schema, error.schema_path)
+    else:
+        schema_pointer = schema_pointer_of(compiler, where, error.schema_path)
     if where is not None:
         selector = compiler.selectors.get(where)
         if selector is not None and isinstance(kind, (_Kind.OneOfNotValid, _Kind.AnyOf)):
