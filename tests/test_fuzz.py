@@ -7,8 +7,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import pytest
@@ -17,6 +18,7 @@ from werkzeug.serving import make_server
 import schemaguard as sg
 import schemaguard.testing as sgt
 from schemaguard.cli import main
+from schemaguard.wsgi import GuardMiddleware
 
 ROOT = Path(__file__).resolve().parent.parent
 BUGGY = str(ROOT / "specs" / "buggy.yaml")
@@ -46,6 +48,7 @@ def _junit(path: Path) -> set[tuple[str, str]]:
             for case in suite.iter("testcase") if case.find("failure") is not None}
 
 
+# bad-inputs L16: exit 1 (not 0) on 5xx answers and response-schema violations.
 def test_default_run_finds_every_seeded_bug_in_under_a_minute(tmp_path: Path) -> None:
     report = tmp_path / "fuzz.xml"
     result, seconds = _fuzz(BUGGY, "--app", "examples.buggy_app:app",
@@ -61,6 +64,7 @@ def test_default_run_finds_every_seeded_bug_in_under_a_minute(tmp_path: Path) ->
     assert "repeat with --seed" in out
 
 
+# bad-inputs L16: --seed makes a run repeat exactly.
 def test_a_seed_repeats_a_run_exactly(tmp_path: Path) -> None:
     def run(*extra: str) -> tuple[list[str], set[tuple[str, str]]]:
         report = tmp_path / "run.xml"
@@ -110,11 +114,44 @@ def test_a_server_on_a_loopback_url_is_fuzzed_over_real_http(served_buggy_app: s
     assert report.requests > 50
 
 
+# bad-inputs L16: loopback only unless --allow-remote.
+# bad-inputs S33: fuzz refuses non-loopback targets unless --allow-remote.
 def test_remote_urls_need_allow_remote() -> None:
     with pytest.raises(ValueError, match="not a loopback address"):
         sgt.UrlTarget("http://192.0.2.1:8000")
     assert sgt.UrlTarget("http://192.0.2.1:8000", allow_remote=True).host == "192.0.2.1"
     assert main(["fuzz", BUGGY, "--url", "http://192.0.2.1:8000"]) == 2
+
+
+PRODUCTION = """\
+openapi: 3.1.0
+info: {title: production, version: "1"}
+servers: [{url: "https://api.prod.example"}]
+security: [{key: []}]
+paths:
+  /items:
+    get:
+      operationId: listItems
+      responses:
+        "200": {description: ok}
+        "401": {description: unauthorized}
+components:
+  securitySchemes:
+    key: {type: apiKey, in: header, name: X-API-Key}
+"""
+
+
+def test_s33_fuzz_refuses_a_remote_url_and_never_uses_the_spec_servers(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """bad-inputs S33: `servers` pointing at production are not a target; a remote --url
+    needs --allow-remote."""
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(PRODUCTION, "utf-8")
+    assert main(["fuzz", str(spec), "--url", "http://192.0.2.1:8000"]) == 2
+    assert capsys.readouterr().err == ("error: 192.0.2.1 is not a loopback address; pass "
+                                       "allow_remote (--allow-remote) to fuzz another machine\n")
+    assert main(["fuzz", str(spec)]) == 2  # no target: the spec's servers are not one
+    assert "--url" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -130,6 +167,7 @@ def test_an_unusable_spec_or_app_exits_2(args: list[str], message: str) -> None:
     assert message in result.stderr
 
 
+# bad-inputs L16: destructive methods can be left out (DESIGN.md: opt-out, --exclude-method).
 def test_excluded_methods_are_not_sent() -> None:
     result, _ = _fuzz(BUGGY, "--app", "examples.buggy_app:app", "--seed", "1",
                       "--exclude-method", "delete", "--exclude-method", "POST")
@@ -138,11 +176,73 @@ def test_excluded_methods_are_not_sent() -> None:
     assert "2 operations" in result.stdout
 
 
+# bad-inputs L16: --max-time bounds a run.
 def test_max_time_stops_sending() -> None:
     result, seconds = _fuzz(BUGGY, "--app", "examples.buggy_app:app", "--seed", "1",
                             "--max-time", "0.01", "--max-examples", "1000")
     assert result.returncode in (0, 1)
     assert seconds < 30
+
+
+def _listing(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [b"[]"]
+
+
+# bad-inputs L16: a run is bounded by --max-examples (per operation: invalid requests, then
+# valid ones); DESIGN.md has no --max-requests.
+@pytest.mark.parametrize("examples", [1, 5, 20])
+def test_max_examples_bounds_the_requests_sent(examples: int) -> None:
+    app = GuardMiddleware(_listing, BUGGY, verifiers={"apiKey": lambda c: c.value == "k"})
+    guard = sgt.oracle(BUGGY)
+    report = sgt.fuzz_operation(guard, sgt.WsgiTarget(app), guard.operation("GET", "/items"),
+                                max_examples=examples, seed=1)
+    assert report.failures == []
+    assert 0 < report.requests <= 2 * examples
+
+
+def _serve(app: Any) -> Any:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                     daemon=True).start()
+    return server
+
+
+# bad-inputs L16: redirects are answers, never followed: requests and their credentials go to
+# the base URL only.
+# bad-inputs S33: no credentials across hosts, no cross-host redirects.
+def test_redirects_to_another_server_are_not_followed() -> None:
+    elsewhere: list[str | None] = []
+    sent_keys: list[str | None] = []
+
+    def other_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        elsewhere.append(environ.get("HTTP_X_API_KEY"))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    other = _serve(other_app)
+
+    def redirecting(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        sent_keys.append(environ.get("HTTP_X_API_KEY"))
+        location = f"http://127.0.0.1:{other.server_port}{environ['PATH_INFO']}"
+        start_response("307 Temporary Redirect", [("Location", location),
+                                                  ("Content-Length", "0")])
+        return [b""]
+
+    base = _serve(redirecting)
+    guard = sgt.oracle(BUGGY)
+    try:
+        target = sgt.UrlTarget(f"http://127.0.0.1:{base.server_port}")
+        report = sgt.fuzz_operation(guard, target, guard.operation("DELETE", "/items/{itemId}"),
+                                    credentials={"apiKey": "k-secret"}, max_examples=5, seed=1)
+        target.close()
+    finally:
+        base.shutdown()
+        other.shutdown()
+    assert report.requests == len(sent_keys) > 0
+    assert "k-secret" in sent_keys
+    assert elsewhere == []
+    assert {f.check for f in report.failures} == {"status_code_conformance"}
 
 
 def test_header_values_are_sent_but_never_printed() -> None:

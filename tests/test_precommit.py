@@ -8,13 +8,16 @@ schemaguard, so nothing is installed from the network. PRE_COMMIT_HOME points in
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shlex
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -94,6 +97,7 @@ def _run_hooks(root: Path, env: dict[str, str]) -> subprocess.CompletedProcess[s
                           capture_output=True, text=True, timeout=60)
 
 
+# bad-inputs L17: the hook checks several files in one run; exit 1, then 0.
 def test_pre_commit_fails_on_the_invalid_spec_then_passes(
         repo: tuple[Path, dict[str, str]]) -> None:
     root, env = repo
@@ -110,3 +114,108 @@ def test_pre_commit_fails_on_the_invalid_spec_then_passes(
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert re.search(r"schemaguard check .*Passed", output), output
+
+
+# -- bad-inputs L17: `check` as a pre-commit hook: offline, deterministic, fast on big specs -----
+
+CORPUS = sorted(str(p) for p in (SPECS / "check" / "invalid").glob("*.yaml"))
+
+
+def _check(*args: str, env: dict[str, str] | None = None,
+           code: str = "from schemaguard.cli import main\nsys.exit(main(sys.argv[1:]))",
+           ) -> subprocess.CompletedProcess[str]:
+    """`schemaguard check ARGS` in a fresh interpreter (``code`` runs it)."""
+    return subprocess.run([sys.executable, "-c", f"import sys\n{code}", "check", *args],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT,
+                          env={**os.environ, **(env or {})})
+
+
+def test_check_output_does_not_depend_on_hash_seeds() -> None:
+    """bad-inputs L17: deterministic (set and dict orders vary with PYTHONHASHSEED)."""
+    runs = [_check("--format", "json", *CORPUS, env={"PYTHONHASHSEED": seed})
+            for seed in ("1", "2")]
+    assert [r.returncode for r in runs] == [1, 1], runs[0].stderr
+    assert runs[0].stdout == runs[1].stdout
+    assert runs[0].stdout.count('"rule"') > len(CORPUS)
+
+
+_OFFLINE = """\
+seen = set()
+sys.addaudithook(lambda event, _: seen.add(event) if event.startswith("socket.") else None)
+from schemaguard.cli import main
+code = main(sys.argv[1:])
+print("network:", sorted(seen), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+@pytest.mark.parametrize("ref", ["http://127.0.0.1:9/a.yaml#/A", "//localhost:9/a.yaml"],
+                         ids=["http", "scheme-relative"])
+def test_check_never_touches_the_network(ref: str, tmp_path: Path) -> None:
+    """bad-inputs L17: offline, even for a spec with remote references."""
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(VALID.replace("  schemas:\n", f"  schemas:\n    Remote: {{$ref: '{ref}'}}\n"),
+                    "utf-8")
+    result = _check(str(spec), *CORPUS, code=_OFFLINE)
+    assert result.returncode == 1, result.stdout + result.stderr
+    [line] = [line for line in result.stdout.splitlines() if line.startswith(f"{spec}:")]
+    assert " error SG001 " in line  # refused: remote, or outside the spec's folder
+    assert result.stderr.splitlines()[-1] == "network: []"
+
+
+def _big_spec(operations: int, schemas: int) -> dict[str, Any]:
+    """Many operations over chains of schemas: every lint rule has something to walk."""
+    components: dict[str, Any] = {}
+    for i in range(schemas):
+        properties: dict[str, Any] = {
+            "id": {"type": "integer", "format": "int64", "minimum": 1, "readOnly": True},
+            "name": {"type": "string", "maxLength": 64, "pattern": "^[a-z0-9_]+$",
+                     "description": "a name " * 8},
+            "tags": {"type": "array", "maxItems": 10,
+                     "items": {"type": "string", "maxLength": 16}},
+            "created": {"type": "string", "format": "date-time", "readOnly": True},
+        }
+        if i:
+            properties["parent"] = {"$ref": f"#/components/schemas/S{i - 1}"}
+        components[f"S{i}"] = {"type": "object", "additionalProperties": False,
+                               "required": ["name"], "properties": properties,
+                               "example": {"name": "x", "tags": ["a"]}}
+    paths: dict[str, Any] = {}
+    methods = ("get", "put", "post", "delete", "patch")
+    for j in range(operations // len(methods)):
+        item: dict[str, Any] = {"parameters": [
+            {"name": "id", "in": "path", "required": True,
+             "schema": {"type": "integer", "minimum": 1}}]}
+        for method in methods:
+            operation: dict[str, Any] = {
+                "operationId": f"{method}{j}", "summary": "does a thing " * 5,
+                "parameters": [
+                    {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 10}},
+                    {"name": "limit", "in": "query",
+                     "schema": {"type": "integer", "maximum": 100, "default": 10}}],
+                "responses": {
+                    "200": {"description": "ok", "content": {"application/json": {
+                        "schema": {"$ref": f"#/components/schemas/S{(j * 5) % schemas}"}}}},
+                    "401": {"description": "unauthorized"}}}
+            if method in ("put", "post", "patch"):
+                operation["requestBody"] = {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": f"#/components/schemas/S{(j * 7) % schemas}"}}}}
+            item[method] = operation
+        paths[f"/r{j}/{{id}}"] = item
+    return {"openapi": "3.1.0", "info": {"title": "big", "version": "1"},
+            "security": [{"bearer": []}], "paths": paths,
+            "components": {"schemas": components,
+                           "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}}}
+
+
+def test_check_takes_at_most_10_seconds_on_a_20_mb_spec(tmp_path: Path) -> None:
+    """bad-inputs L17: <= 10 s on a 20 MB spec (18,500 operations, 6,500 schemas)."""
+    spec = tmp_path / "openapi.json"
+    spec.write_text(json.dumps(_big_spec(18_500, 6_500), indent=1), "utf-8")
+    assert spec.stat().st_size >= 20 << 20
+    started = time.perf_counter()
+    result = _check(str(spec))
+    seconds = time.perf_counter() - started
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0, "0 errors, 0 warnings, 0 notes\n", "")
+    assert seconds <= 10, f"{seconds:.1f} s"

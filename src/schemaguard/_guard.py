@@ -9,6 +9,7 @@ Content-Encoding (415) -> parameters (400) -> body cap (413) -> body (400).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import fnmatch
 import inspect
 import logging
@@ -63,6 +64,8 @@ UNKNOWN_PATHS = ("reject", "report", "pass")
 CODINGS = ("gzip", "deflate")
 # Method-override headers let a client smuggle one method past the checks of another.
 OVERRIDE_HEADERS = ("x-http-method-override", "x-http-method", "x-method-override")
+# Bodies larger than this are decoded and validated in a worker thread by check_request_async.
+OFFLOAD_BYTES = 262_144
 
 
 # What the checks before the body found: the parameters, and the declared media type the body
@@ -344,6 +347,11 @@ class Guard:
             body = request.body
             if read_body is not None:
                 body = await read_body(plan.settings.max_body_bytes)
+            if len(body) > OFFLOAD_BYTES:
+                # Parsing and validating a big body takes milliseconds of CPU: done in a
+                # worker thread, so the event loop keeps serving (bad-inputs L12).
+                return await asyncio.to_thread(self._finish, plan, context, head, auth, body,
+                                               read_body is not None)
             return self._finish(plan, context, head, auth, body, read_body is not None)
         except RequestError as error:
             self._refuse(error, plan, request)
@@ -446,6 +454,9 @@ class Guard:
                     steps.close()
                     raise ValueError(f"the verifier for `{credentials.scheme}` returned an "
                                      "awaitable: use check_request_async")
+                if isinstance(result, concurrent.futures.Future):
+                    steps.close()
+                    raise _future_returned(credentials.scheme)
                 call = steps.send(result)
         except StopIteration as stop:
             done: AuthResult = stop.value
@@ -467,6 +478,9 @@ class Guard:
                         result = await asyncio.to_thread(verifier, credentials)
                         if inspect.isawaitable(result):
                             result = await result
+                        elif isinstance(result, concurrent.futures.Future):
+                            steps.close()
+                            raise _future_returned(credentials.scheme)
                 except InsufficientScope as exc:
                     call = steps.throw(exc)
                     continue
@@ -578,6 +592,12 @@ class Guard:
 _ANONYMOUS = AuthResult(None, {})
 _NO_ROUTE_PARAMS: dict[str, str] = {}  # a literal path's; only ever read
 _EXACT_ROUTES = 4096
+
+
+def _future_returned(scheme: str) -> ValueError:
+    # A Future is truthy: taken as a principal, it would let every request through.
+    return ValueError(f"the verifier for `{scheme}` returned a concurrent.futures.Future; "
+                      "return the principal (or make the verifier async)")
 
 
 def _declares_over(declared: str, cap: int) -> bool:

@@ -61,7 +61,12 @@ class GuardMiddleware:
             return
         except RequestError as error:
             log_rejection(error)
-            await _answer(send, *problem(error))
+            status, headers, content = problem(error)
+            if not body.complete and _announces_body(scope):
+                # The rest of the body is still on its way: the server closes the connection
+                # after this answer instead of reading it (bad-inputs L02).
+                headers = [*headers, ("Connection", "close")]
+            await _answer(send, status, headers, content)
             return
         except Exception as exc:
             answer = internal_error(exc, "the guard")
@@ -94,6 +99,11 @@ class _Body:
         self._buffered = bytearray()  # what was read, even when reading stopped early
         self._complete: bytes | None = None  # the whole body, once it was read to its end
         self._sent = False
+
+    @property
+    def complete(self) -> bool:
+        """Whether the body was received to its end."""
+        return self._complete is not None
 
     @property
     def started(self) -> bool:
@@ -287,6 +297,14 @@ def _request(scope: Scope) -> HttpRequest:
     return HttpRequest(scope.get("method", "GET"), path or "/", query,
                        ScopeHeaders(scope.get("headers", ())), b"",
                        _client_cert(scope), str(client[0]) if client else None)
+
+
+def _announces_body(scope: Scope) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name == b"transfer-encoding" or (name == b"content-length" and
+                                            value.strip() not in (b"", b"0")):
+            return True
+    return False
 
 
 def _client_cert(scope: Scope) -> bytes | None:

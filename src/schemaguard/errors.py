@@ -36,6 +36,16 @@ Location = Literal["path", "query", "header", "cookie", "body", "security", "rou
                    "rate"]
 
 
+SHOWN = 200  # characters of a client-made text a problem document or log line shows
+
+
+def shown(text: str) -> str:
+    """``text`` as safe to show: non-printable characters escaped, at most SHOWN long."""
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text if len(text) <= SHOWN else text[:SHOWN - 1] + "\u2026"
+
+
 @dataclass(frozen=True, slots=True)
 class Violation:
     """One way an instance breaks its schema.
@@ -54,11 +64,16 @@ class Violation:
     schema_pointer: str
 
     def to_dict(self) -> dict[str, str | None]:
-        """The problem+json ``errors`` entry for this violation."""
+        """The problem+json ``errors`` entry for this violation (as logged, too). A pointer
+        can hold the client's own property names: past 200 characters it is cut, and
+        characters that are not printable are shown escaped (bad-inputs L15)."""
+        pointer = self.pointer
+        if len(pointer) > SHOWN or not pointer.isprintable():
+            pointer = shown(pointer)
         return {
             "location": self.location,
             "name": self.name,
-            "pointer": self.pointer,
+            "pointer": pointer,
             "keyword": self.keyword,
             "message": self.message,
         }

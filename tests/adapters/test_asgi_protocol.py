@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import itertools
+import json
 import logging
 import threading
 import time
@@ -188,6 +190,7 @@ def test_disconnect_before_the_body_completes_calls_nothing() -> None:
     assert verifiers.calls == {"bearer": 1}  # authentication ran before the body was read
 
 
+# bad-inputs L02: 413 once the cap is crossed; nothing more is received after the answer.
 def test_body_over_the_cap_is_refused_as_soon_as_the_cap_is_crossed() -> None:
     events: list[tuple[str, Any]] = []
 
@@ -207,6 +210,91 @@ def test_body_over_the_cap_is_refused_as_soon_as_the_cap_is_crossed() -> None:
     first_send = events.index(("send", "http.response.start"))
     assert all(kind == "send" for kind, _ in events[first_send:])
     assert inner.calls == []
+
+
+# bad-inputs L02: the cap is exact: max_body_bytes passes, one byte more is a 413.
+@pytest.mark.parametrize(("size", "status"), [(1000, 200), (1001, 413)])
+def test_streamed_body_cap_is_exact(size: int, status: int) -> None:
+    body = VALID_ORDER + b" " * (size - len(VALID_ORDER))
+    inner = Inner()
+    receive = Script(chunks_of(body, 100))
+    scope = order_scope(("Transfer-Encoding", "chunked"), length=None)
+    sent = asyncio.run(drive(guard(inner, max_body_bytes=1000), scope, receive))
+    assert answer_from(sent).status == status
+    assert [m["body"] for m in inner.received] == ([body] if status == 200 else [])
+
+
+# bad-inputs L02: a 413 sent before the body was fully received carries `connection: close`,
+# so the server closes the connection instead of reading (draining) the rest.
+def test_413_before_the_end_of_the_body_closes_the_connection() -> None:
+    async def forever() -> Message:
+        return {"type": "http.request", "body": b"x" * 100, "more_body": True}
+
+    receive = Script([], after=forever)
+    scope = order_scope(("Transfer-Encoding", "chunked"), length=None)
+    sent = asyncio.run(drive(guard(Inner(), max_body_bytes=1000), scope, receive))
+    answer = answer_from(sent)
+    assert answer.status == 413
+    assert answer.header("connection") == "close"
+
+
+@pytest.mark.parametrize(("scope", "messages", "closes"), [
+    # refused before the body was read (no credentials): the body is still coming
+    (http_scope("POST", "/orders", [JSON, ("Content-Length", str(len(VALID_ORDER)))]),
+     [], True),
+    # the whole body was read, then refused: the connection can serve the next request
+    (order_scope(), [{"type": "http.request", "body": b'{"items": 1}', "more_body": False}],
+     False),
+    # nothing announced a body
+    (http_scope("GET", "/users"), [], False),
+], ids=["unread-body", "read-body", "no-body"])
+def test_a_refusal_closes_the_connection_only_while_a_body_is_unread(
+        scope: dict[str, Any], messages: list[Message], closes: bool) -> None:
+    sent = asyncio.run(drive(guard(Inner()), scope, Script(messages)))
+    answer = answer_from(sent)
+    assert 400 <= answer.status < 500
+    assert (answer.header("connection") == "close") is closes
+
+
+# bad-inputs L12: a body over 256 KiB is decoded and validated in a worker thread, so while a
+# body at the default cap is accepted or refused, the event loop is held at most 50 ms (best
+# of 3, after a warm-up).
+@pytest.mark.parametrize("kind", ["valid", "duplicate"])  # duplicate: uniqueItems fails last
+def test_a_body_at_the_cap_holds_the_loop_at_most_50_ms(kind: str) -> None:
+    items = [{"sku": str(n), "qty": 1} for n in range(42_000)]
+    if kind == "duplicate":
+        items.append(items[0])
+    body = json.dumps({"items": items, "amount": 1}, separators=(",", ":")).encode()
+    assert 900_000 < len(body) <= 1_048_576
+    middleware = guard(Inner())
+
+    async def longest_block() -> tuple[float, list[Message]]:
+        gaps: list[float] = []
+        done = False
+
+        async def ticker() -> None:
+            last = time.perf_counter()
+            while not done:
+                await asyncio.sleep(0)
+                now = time.perf_counter()
+                gaps.append(now - last)
+                last = now
+
+        tick = asyncio.create_task(ticker())
+        await asyncio.sleep(0)
+        sent = await drive(middleware, order_scope(length=len(body)),
+                           Script([{"type": "http.request", "body": body,
+                                    "more_body": False}]))
+        done = True
+        await tick
+        return max(gaps), sent
+
+    asyncio.run(longest_block())  # warm-up: the first big parse also pays for allocation
+    runs = [asyncio.run(longest_block()) for _ in range(3)]
+    assert {answer_from(sent).status for _, sent in runs} == {
+        200 if kind == "valid" else 400}
+    best = min(gap for gap, _ in runs) * 1000
+    assert best <= 50, f"the loop was held {best:.0f} ms"
 
 
 def test_declared_length_over_the_cap_is_refused_without_receiving() -> None:
@@ -263,6 +351,8 @@ def test_body_timeout_is_a_deadline_not_an_idle_timeout() -> None:
 # -- verifiers -------------------------------------------------------------------------------
 
 
+# bad-inputs L07: fail closed: generic 500 with a request id, one log line naming it, no
+# message or traceback anywhere, handler not called.
 @pytest.mark.parametrize("kind", ["sync", "async"])
 def test_raising_verifier_is_a_generic_500(kind: str, caplog: pytest.LogCaptureFixture
                                           ) -> None:
@@ -300,6 +390,19 @@ def test_raising_verifier_is_a_generic_500(kind: str, caplog: pytest.LogCaptureF
     assert receive.calls == 0
 
 
+# bad-inputs L08: a concurrent.futures.Future from a sync verifier is truthy but never a
+# principal: a configuration error (500), the app is not called.
+def test_sync_verifier_returning_a_concurrent_future_is_a_500() -> None:
+    def verifier(credentials: sg.Credentials) -> Any:
+        return concurrent.futures.Future()
+
+    inner = Inner()
+    sent = asyncio.run(drive(guard(inner, override={"bearer": verifier}), order_scope(),
+                             Script([])))
+    assert answer_from(sent).status == 500
+    assert inner.calls == []
+
+
 def test_async_verifier_is_awaited_on_the_loop() -> None:
     seen: list[threading.Thread] = []
 
@@ -323,6 +426,7 @@ def test_async_verifier_is_awaited_on_the_loop() -> None:
                                                     "token": "writer-token"}
 
 
+# bad-inputs L07: a sync verifier under ASGI runs in a thread pool.
 def test_sync_verifier_runs_in_a_worker_thread() -> None:
     verifiers = Verifiers()
     inner = Inner()
@@ -340,6 +444,7 @@ def test_sync_verifier_runs_in_a_worker_thread() -> None:
     assert inner.state["schemaguard"].principal == {"sub": "bob", "scopes": ["users:write"]}
 
 
+# bad-inputs L07: a slow sync verifier does not block the loop.
 def test_slow_sync_verifier_does_not_block_the_loop() -> None:
     def slow(credentials: sg.Credentials) -> Any:
         time.sleep(0.3)

@@ -1,11 +1,14 @@
-"""Faults the adapters must survive (bad-inputs §6): L04, L05, L09, L11."""
+"""Faults the adapters must survive (bad-inputs §6): L04, L05, L09, L11, L15."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import json
+import logging
 import tracemalloc
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -21,12 +24,15 @@ from schemaguard.asgi import GuardMiddleware as AsgiGuard
 from schemaguard.wsgi import GuardMiddleware as WsgiGuard
 
 from ._support import (
+    API_KEY,
+    AUTH_READER,
     AUTH_WRITER,
     JSON,
     SPEC_F,
     VALID_ORDER,
     Verifiers,
     http_scope,
+    logged,
     wsgi_call,
     wsgi_environ,
 )
@@ -182,3 +188,70 @@ def test_l11_steady_state_memory_stays_flat() -> None:
     finally:
         tracemalloc.stop()
     assert second - first < 256 * 1024, (first, second)
+
+
+def _refusing_app(environ: Any, start_response: Any) -> list[bytes]:  # pragma: no cover
+    raise AssertionError("every request of these tests is refused")
+
+
+def test_l15_rejections_under_attack_log_one_short_line_without_values(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Hostile values (5 KB, CR LF, ANSI escapes) and credentials in refused requests: one
+    short INFO line per request, printable, naming none of them (message or structured)."""
+    hostile = "\r\n[CRITICAL] forged entry \x1b[2J" + "v" * 5000
+    secret = "tok-SECRET-7f3a"
+    media_type = "text/plain; x=" + hostile.strip()
+    requests = [
+        ("GET", "/users", [("Authorization", f"Bearer {secret}")], None, {}),  # 401
+        ("GET", "/users", [AUTH_READER, ("Cookie", f"session={secret}")], None,
+         {"QUERY_STRING": "limit=" + quote(hostile)}),
+        ("POST", "/orders", [AUTH_WRITER, JSON],
+         json.dumps({"items": [{"sku": hostile, "qty": 1}], "amount": 1}).encode(), {}),
+        ("GET", "/files/x", [AUTH_READER], None, {"RAW_URI": "/files/" + quote(hostile)}),
+        ("GET", "/x", [], None, {"RAW_URI": "/" + quote(hostile)}),  # 404
+        ("POST", "/users", [("X-API-Key", API_KEY), ("Content-Type", media_type)], b"{}",
+         {}),  # 415
+        ("POST", "/users", [("X-API-Key", API_KEY), JSON],
+         json.dumps({"name": hostile, "email": hostile}).encode(), {}),
+    ]
+    middleware = WsgiGuard(_refusing_app, SPEC_F, verifiers=Verifiers().mapping())
+    with caplog.at_level(logging.DEBUG, logger="schemaguard"):
+        for _ in range(20):
+            for method, path, headers, body, extra in requests:
+                answer = wsgi_call(middleware, wsgi_environ(method, path, headers, body,
+                                                            **extra))
+                assert 400 <= answer.status < 500
+    records = [r for r in caplog.records if r.name == "schemaguard"]
+    assert records == logged(caplog, logging.INFO)
+    assert len(records) == 20 * len(requests)
+    for record in records:
+        message = record.getMessage()
+        assert len(message) <= 300
+        assert message.isprintable()
+        everything = message + repr(record.__dict__)
+        assert "forged" not in everything
+        assert "vvvvvvvvvv" not in everything
+        assert secret not in everything
+
+
+# bad-inputs L15: a request key in a logged violation's pointer is cut at 200 characters and
+# its control characters are shown escaped (the problem document shows the same).
+def test_l15_request_keys_in_logged_violations_are_truncated_and_escaped(
+        caplog: pytest.LogCaptureFixture) -> None:
+    key = "k" * 1000 + "\r\n[CRITICAL] forged entry\x1b[2J"
+    body = json.dumps({"items": [], "amount": 1, key: 1}).encode()
+    middleware = WsgiGuard(_refusing_app, SPEC_F, verifiers=Verifiers().mapping())
+    with caplog.at_level(logging.INFO, logger="schemaguard"):
+        answer = wsgi_call(middleware, wsgi_environ("POST", "/orders", [AUTH_WRITER, JSON],
+                                                    body))
+    assert answer.status == 400
+    [record] = logged(caplog, logging.INFO)
+    violations = record.schemaguard["violations"]  # type: ignore[attr-defined]
+    assert [v["keyword"] for v in violations] == ["additionalProperties"]
+    for text in (str(value) for v in violations for value in v.values()):
+        assert len(text) <= 200
+        assert text.isprintable()
+    [shown] = [error["pointer"] for error in answer.json()["errors"]]
+    assert shown.startswith("/kkkk")
+    assert len(shown) <= 200
+    assert "forged" not in shown

@@ -326,3 +326,32 @@ def test_truncated_body_never_reaches_the_app(server: tuple[str, str]) -> None:
     body = b'{"items":[],"amount":1}'
     data = raw_exchange(server[1], order_head(len(body) + 10), body, half_close=True)
     assert not data.startswith(b"HTTP/1.1 2"), data
+
+
+def test_413_mid_body_closes_the_connection_under_uvicorn(server: tuple[str, str]) -> None:
+    """bad-inputs L02 on the wire: the cap is crossed while the chunked body is still coming;
+    after the 413 the server closes the connection instead of draining what follows."""
+    if server[0] != "uvicorn":
+        pytest.skip("gunicorn's sync worker closes every connection after its answer")
+    host, port = server[1].removeprefix("http://").split(":")
+    head = (b"POST /orders HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Authorization: Bearer writer-token\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n")
+    chunk = b'{"pad":"' + b"x" * (2 * CAP) + b'"'
+    with socket.create_connection((host, int(port)), timeout=REQUEST_TIMEOUT) as sock:
+        sock.sendall(head + b"%x\r\n%s\r\n" % (len(chunk), chunk))  # no last chunk: more is due
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += sock.recv(65536)
+        assert data.startswith(b"HTTP/1.1 413"), data
+        assert b"connection: close" in data.lower()
+        sock.settimeout(3)
+        started = time.monotonic()
+        while True:
+            try:
+                more = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not more:
+                break  # closed by the server
+        assert time.monotonic() - started < 3

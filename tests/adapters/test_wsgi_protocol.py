@@ -3,6 +3,8 @@ reads, what the app gets back, which path it routes, and how it buffers response
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -58,6 +60,7 @@ ORDER_HEADERS = [("Authorization", f"Bearer {WRITER}"), ("Content-Type", "applic
 # -- reading the body ------------------------------------------------------------------------
 
 
+# bad-inputs L06: at most CONTENT_LENGTH bytes are read, never with a bare read().
 def test_content_length_bounds_the_read() -> None:
     stream = Stream(VALID_ORDER + b"POST /next-pipelined-request HTTP/1.1\r\n\r\n")
     app = App()
@@ -80,6 +83,7 @@ def test_body_shorter_than_content_length_never_reaches_the_app() -> None:
     assert answer.status >= 400
 
 
+# bad-inputs L06: the app gets the body re-wrapped (a BytesIO), not the spent stream.
 def test_app_gets_a_rewrapped_input_with_identical_bytes() -> None:
     body = b'{"items":[{"sku":"\\u00e9","qty":1}],\r\n "amount":  0.10}'
     stream = Stream(body)
@@ -93,6 +97,7 @@ def test_app_gets_a_rewrapped_input_with_identical_bytes() -> None:
     assert seen["schemaguard"].body == {"items": [{"sku": "\u00e9", "qty": 1}], "amount": 0.1}
 
 
+# bad-inputs L06: chunked input the server terminates (wsgi.input_terminated) is read to EOF.
 def test_chunked_input_is_read_to_eof() -> None:
     stream = Stream(VALID_ORDER)
     app = App()
@@ -104,6 +109,7 @@ def test_chunked_input_is_read_to_eof() -> None:
     assert app.bodies == [VALID_ORDER]
 
 
+# bad-inputs L02, L06: the cap applies to chunked input; the rest of the body is not read.
 def test_chunked_input_over_the_cap_is_413_and_reads_at_most_one_byte_more() -> None:
     stream = Stream(b'{"items":[],"amount":1,"x":"' + b"x" * 50_000 + b'"}')
     app = App()
@@ -116,6 +122,33 @@ def test_chunked_input_over_the_cap_is_413_and_reads_at_most_one_byte_more() -> 
     assert app.calls == []
 
 
+# bad-inputs L02: the cap is exact: max_body_bytes passes, one byte more is a 413.
+@pytest.mark.parametrize(("size", "status"), [(1000, 200), (1001, 413)])
+def test_chunked_input_cap_is_exact(size: int, status: int) -> None:
+    body = VALID_ORDER + b" " * (size - len(VALID_ORDER))
+    app = App()
+    env = environ("POST", "/orders", [*ORDER_HEADERS, ("Transfer-Encoding", "chunked")],
+                  stream=Stream(body), **{"wsgi.input_terminated": True})
+    answer = call(guard(app, max_body_bytes=1000), env)
+    assert answer.status == status
+    assert app.bodies == ([body] if status == 200 else [])
+
+
+# bad-inputs L06: without CONTENT_LENGTH or wsgi.input_terminated PEP 3333 gives no body to
+# read; the input is left alone (a read could block on the socket) and the app is not called.
+def test_chunked_input_without_input_terminated_is_not_read() -> None:
+    stream = Stream(VALID_ORDER, forbidden=True)
+    app = App()
+    env = environ("POST", "/orders", [*ORDER_HEADERS, ("Transfer-Encoding", "chunked")],
+                  stream=stream)
+    answer = call(guard(app), env)
+    assert answer.status == 400
+    assert answer.json()["errors"][0]["keyword"] == "required"
+    assert stream.reads == []
+    assert app.calls == []
+
+
+# bad-inputs L06: the cap applies before anything is read.
 def test_declared_length_over_the_cap_is_413_without_reading() -> None:
     stream = Stream(b"x" * 5000, forbidden=True)
     app = App()
@@ -238,6 +271,7 @@ def test_async_verifier_is_refused_at_construction() -> None:
         guard(App(), override={"bearer": verifier})
 
 
+# bad-inputs L08: a coroutine from a sync verifier under a sync server is a 500, not a pass.
 def test_sync_verifier_returning_an_awaitable_is_a_500_not_a_pass(
         caplog: pytest.LogCaptureFixture) -> None:
     async def later() -> Any:
@@ -251,6 +285,36 @@ def test_sync_verifier_returning_an_awaitable_is_a_500_not_a_pass(
     assert app.calls == []
 
 
+VERIFIER_ANSWERS: dict[str, Any] = {
+    "None": lambda loop: None, "False": lambda loop: False, "0": lambda loop: 0,
+    "{}": lambda loop: {}, "''": lambda loop: "", "True": lambda loop: True,
+    "principal": lambda loop: {"sub": "x"},
+    "asyncio.Future": lambda loop: loop.create_future(),
+    "concurrent.Future": lambda loop: concurrent.futures.Future(),
+}
+
+
+# bad-inputs L08: only a principal or True passes; a falsy answer is a 401; a Future from a
+# sync verifier is a configuration error (500). The app runs only on a pass.
+@pytest.mark.parametrize(("kind", "status"), [
+    ("None", 401), ("False", 401), ("0", 401), ("{}", 401), ("''", 401),
+    ("True", 200), ("principal", 200), ("asyncio.Future", 500),
+    ("concurrent.Future", 500),  # truthy, but never a principal
+])
+def test_only_a_principal_or_true_from_the_verifier_passes(kind: str, status: int) -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        value = VERIFIER_ANSWERS[kind](loop)
+        app = App()
+        answer = call(guard(app, override={"bearer": lambda credentials: value}),
+                      environ("GET", "/users", [("Authorization", "Bearer t")]))
+    finally:
+        loop.close()
+    assert answer.status == status
+    assert len(app.calls) == (1 if status == 200 else 0)
+
+
+# bad-inputs L07: fail closed: generic 500, one log line without the message, app not called.
 def test_raising_verifier_is_a_generic_500(caplog: pytest.LogCaptureFixture) -> None:
     secret = "pg://admin:Sup3rSecret@db"
 

@@ -301,6 +301,7 @@ def _assert_fault_not_leaked(exc: BaseException) -> None:
         assert "10.0.0.5" not in json.dumps(exc.to_problem())
 
 
+# bad-inputs L07 (core side): a raising verifier never passes; the adapters answer 500.
 def test_p45_raising_verifier_never_lets_the_request_through(kit: Any) -> None:
     request = kit.request("DELETE", "/users/1", headers=kit.bearer(kit.BOOM_TOKEN))
     with pytest.raises(Exception) as info:  # noqa: PT011 - any fault, as long as not a pass
@@ -360,6 +361,7 @@ def test_p46_oidc_used_without_verifier(kit: Any) -> None:
         assert ok.principal == {"sub": "alice"}
 
 
+# bad-inputs L08: a coroutine from a verifier is a configuration error in the sync check.
 def test_p46_async_verifier_in_sync_check_fails_closed(kit: Any) -> None:
     async def bearer(credentials: sg.Credentials) -> Any:
         return {"sub": "alice"}
