@@ -119,8 +119,8 @@ class SchemaValidator:
     when asked for.
     """
 
-    __slots__ = ("_compiler", "_locator", "_max_depth", "_root", "_validator", "dialect",
-                 "is_valid")
+    __slots__ = ("_compiler", "_locator", "_max_depth", "_plain", "_root", "_validator",
+                 "dialect", "is_valid")
 
     def __init__(self, compiler: Compiler, validator: jsonschema_rs.Validator,
                  max_depth: int | None = None, root: str | None = None,
@@ -129,6 +129,10 @@ class SchemaValidator:
         self._validator = validator
         self._max_depth = max_depth
         self._root = root  # the compiler's definition id of the schema, when known
+        # A plain schema's errors carry no keyword location: their schema pointers are read
+        # off the schema itself (_violations.plain_schema_pointer).
+        self._plain = compiler.node(root, "") if root is not None and \
+            not compiler.addressable else UNKNOWN
         self.dialect = compiler.dialect
         self.is_valid: Callable[[Any], bool] = validator.is_valid
         # Finds the first violations of a big instance part by part (_locate); a recursive
@@ -172,11 +176,7 @@ class SchemaValidator:
             yield Violation(location, name, prefix, "maxDepth",
                             "instance is nested too deeply to report its violations", "")
             return
-        compiler = self._compiler
-        # A plain schema's errors carry no keyword location: their pointers come from the
-        # schema itself (see plain_schema_pointer).
-        schema = compiler.node(self._root, "") if self._root is not None and \
-            not compiler.addressable else UNKNOWN
+        compiler, schema = self._compiler, self._plain
         for error in errors:
             yield from convert(compiler, error, location, name, prefix, instance, schema)
 

@@ -206,7 +206,9 @@ def convert(
     ``schema`` the plain schema it ran, for errors without a keyword location)."""
     kind = error.kind
     keyword = kind.name
-    pointer = prefix + instance_pointer(error, instance)
+    path = error.instance_path
+    pointer = prefix + (_pointer(path) if instance is UNKNOWN or not _may_drop(instance, path)
+                        else instance_pointer(error, instance))
     where = error.absolute_keyword_location
     if where is None and schema is not UNKNOWN:
         schema_pointer = plain_schema_pointer(schema, error.schema_path)
