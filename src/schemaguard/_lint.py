@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Any, Literal
 
 from ._formats import KNOWN_FORMATS
+from ._http import parse_media_type
 from ._keywords import subschemas
 from ._limits import extension_problem
 from ._operation import _parameter as compile_parameter
@@ -52,8 +53,10 @@ RULES: dict[str, tuple[Severity, str]] = {
     "SG026": ("warning", "YAML 1.1 reads this plain scalar as a boolean"),
     "SG027": ("warning", "unquoted response code: YAML 1.1 tools read it as an integer"),
     "SG028": ("warning", "nullable has no effect here"),
-    "SG029": ("warning", "property is both readOnly and writeOnly"),
-    "SG030": ("warning", "request body media type without a schema (not validated)"),
+    "SG029": ("error", "property is both readOnly and writeOnly (it can be sent in neither "
+                       "direction)"),
+    "SG030": ("warning", "request body not structurally validated (no schema, or a media type "
+                         "read as a string)"),
     "SG031": ("warning", "pattern means something else to Python's `re`"),
     "SG032": ("error", "parameter serialization the runtime cannot validate"),
     "SG033": ("warning", "operation without responses, or path without operations"),
@@ -62,18 +65,36 @@ RULES: dict[str, tuple[Severity, str]] = {
                          "the separator (the split is ambiguous)"),
     "SG036": ("error", "x-rate-limit the guard cannot use (it refuses to start)"),
     "SG037": ("warning", "x-sensitive must be true or false"),
+    "SG038": ("info", "several parameters share a path segment (split left to right at the "
+                      "first separator after each)"),
     "SG101": ("warning", "operation without security"),
     "SG102": ("warning", "API key sent in the query string"),
-    "SG103": ("warning", "credentials over a plain http server"),
+    "SG103": ("warning", "credentials over a plain http server, or an OpenID Connect "
+                         "discovery URL over http"),
     "SG104": ("warning", "request object allows undeclared properties (mass assignment)"),
-    "SG105": ("warning", "unbounded string or array in a request (resource consumption)"),
+    "SG105": ("warning", "unbounded string, array or property name in a request (resource "
+                         "consumption)"),
     "SG106": ("warning", "secured operation does not declare 401/403"),
     "SG107": ("warning", "write operation opened with `security: []`"),
 }
 
+# Formats whose strings are short by construction, and formats that only constrain numbers.
+_BOUNDED_FORMATS = frozenset({"date", "date-time", "time", "uuid", "email", "ipv4", "ipv6"})
+_NUMBER_FORMATS = frozenset({"int32", "int64", "float", "double"})
 _PYTHON_DIFFERS = re.compile(r"(?<!\\)(?:\\\\)*\\[dwsbDWSB]")
 _NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)[+*{]")
 _WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
+# Request bodies the guard parses before validating (JSON is told by MediaType.is_json); any
+# other media type reaches the schema as one string. Ranges: what they parse when the client's
+# Content-Type is one of those.
+_PARSED = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+_PARSED_IN_RANGE = {"*/*": "JSON, form or multipart/form-data", "application/*": "JSON or form",
+                    "multipart/*": "multipart/form-data"}
+_STRUCTURE = frozenset({
+    "properties", "additionalProperties", "patternProperties", "propertyNames", "required",
+    "minProperties", "maxProperties", "dependentRequired", "unevaluatedProperties",
+    "discriminator", "items", "prefixItems", "contains", "minItems", "maxItems", "uniqueItems",
+    "unevaluatedItems"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,24 +239,35 @@ class _Checker:
                          pointer, uri)
 
     def shared_segments(self, template: str, op_at: str, declared: dict[str, Any]) -> None:
-        """bad-inputs S25: `{from}-{to}` splits at the first `-`; a date value has dashes."""
+        """bad-inputs S25: `{from}-{to}` splits at the first `-`; a date value has dashes (a
+        warning). A segment that splits cleanly still gets a note naming the split rule."""
         for segment in template.split("/"):
             names = re.findall(r"\{([^}/]+)\}", segment)
             if len(names) < 2:
                 continue
             separators = [s for s in re.split(r"\{[^}/]+\}", segment)[1:-1] if s]
+            ambiguous = False
             for name in names[:-1]:  # the last parameter takes the rest of the segment
                 found = declared.get(name)
                 schema = found[2].get("schema") if found else None
                 if _may_contain(schema, separators):
+                    ambiguous = True
                     self.add("SG035", f"`{{{name}}}` in `{segment}` may contain "
                                       f"`{separators[0]}`: the segment splits at its first "
                                       "occurrence", op_at)
+            if not ambiguous and separators:
+                unique = list(dict.fromkeys(separators))
+                ends = (f"the first `{unique[0]}` after it" if len(unique) == 1 else
+                        "the first occurrence of the separator after it in the template")
+                self.add("SG038", f"`{segment}` holds {len(names)} parameters: each but the "
+                                  f"last ends at {ends}", op_at)
 
     def serialization(self, uri: str, pointer: str, param: Any) -> None:
         """What the guard refuses to compile (bad-inputs S27), as a finding, not a crash."""
-        if not isinstance(param, dict) or param.get("in") == "path":
-            return  # path parameters: SG010 covers what the guard checks
+        if not isinstance(param, dict):
+            return
+        if param.get("in") == "path" and param.get("required") is not True:
+            param = {**param, "required": True}  # SG010 reports it; the rest is checked here
         try:
             compile_parameter(self.spec, uri, pointer, param, _no_json)
         except SpecError as exc:
@@ -278,13 +310,57 @@ class _Checker:
                 self.add("SG030", f"`{media_type}` has no schema: bodies are not validated",
                          media_at, uri)
                 continue
+            self.unparsed_body(uri, media_at, media_type, media["schema"])
             self.request_schema(uri, join_pointer(media_at, "schema"), media["schema"],
                                 self._linted)
 
+    def unparsed_body(self, uri: str, media_at: str, media_type: str, schema: Any) -> None:
+        """bad-inputs S28: the guard parses JSON, form and multipart/form-data bodies; a body
+        of any other media type is validated as one string (text in its charset, else one
+        character per byte), so only string keywords reach it, never a structure."""
+        declared = parse_media_type(media_type)
+        if declared is None or declared.is_json or declared.essence in _PARSED:
+            return
+        types, structured = self._structure(uri, join_pointer(media_at, "schema"), schema)
+        parsed = _PARSED_IN_RANGE.get(declared.essence)
+        if parsed is not None:  # a range: the client's Content-Type decides
+            if not structured and "string" not in types and types:
+                return  # a number or boolean: nothing structural was meant
+            rest = "fails `type` there" if types and "string" not in types else \
+                "gets only `maxLength`/`pattern` there"
+            self.add("SG030", f"`{media_type}` bodies are structurally validated only as "
+                              f"{parsed}; any other media type is read as a string and {rest}",
+                     media_at, uri)
+        elif structured:
+            rest = (f"this `{'`/`'.join(sorted(types))}` schema rejects every body" if types
+                    and "string" not in types else "its object and array keywords never apply")
+            self.add("SG030", f"`{media_type}` bodies are read as a string, not parsed, so they "
+                              f"are not structurally validated: {rest}", media_at, uri)
+        elif declared.type != "text" and (not types or "string" in types):
+            self.add("SG030", f"`{media_type}` bodies are validated as a string of bytes "
+                              "(`maxLength`, `pattern`): their content is not structurally "
+                              "validated", media_at, uri)
+
+    def _structure(self, uri: str, pointer: str, schema: Any) -> tuple[set[str], bool]:
+        """(the types a body schema names, whether it describes an object or array), looking
+        one level into the allOf/anyOf/oneOf of an untyped schema (`allOf: [$ref: Pet]`)."""
+        uri, pointer, schema = self._resolve(schema, pointer, uri)
+        types, structured = _types(schema)
+        if isinstance(schema, dict) and not types and not structured:
+            for key in ("allOf", "anyOf", "oneOf"):
+                members = schema.get(key)
+                for i, member in enumerate(members if isinstance(members, list) else []):
+                    found = _types(self._resolve(member, join_pointer(pointer, key, i), uri)[2])
+                    types |= found[0]
+                    structured = structured or found[1]
+        return types, structured
+
     def request_schema(self, uri: str, pointer: str, schema: Any, seen: set[tuple[str, str]],
-                       depth: int = 0, composed: bool = False) -> None:
+                       depth: int = 0, composed: bool = False, in_place: bool = False) -> None:
         """Resource and mass-assignment lints over a request schema (refs followed once).
-        ``composed``: an allOf member, whose object is closed (or not) by its parent."""
+        ``composed``: an allOf member, whose object is closed (or not) by its parent;
+        ``in_place``: an applicator's member (allOf, not, if...), whose instance its parent
+        schema bounds too."""
         if (uri, pointer) in seen or depth > 32:
             return
         seen.add((uri, pointer))
@@ -302,15 +378,26 @@ class _Checker:
                 "additionalProperties" not in schema and "unevaluatedProperties" not in schema:
             self.add("SG104", "object does not set `additionalProperties` (undeclared fields "
                               "pass)", pointer, uri)
-        if "string" in types and "maxLength" not in schema and "enum" not in schema and \
-                "const" not in schema and schema.get("format") not in (
-                    "date", "date-time", "time", "uuid", "email", "ipv4", "ipv6"):
+        fmt = schema.get("format")
+        unbounded = "maxLength" not in schema and "enum" not in schema and \
+            "const" not in schema and not (isinstance(fmt, str) and fmt in _BOUNDED_FORMATS)
+        if "string" in types and unbounded:
             self.add("SG105", "string without `maxLength`", pointer, uri)
+        elif "type" not in schema and unbounded and not in_place:
+            # No `type`: every string passes; `pattern` and `format` say strings were meant.
+            keyword = "pattern" if "pattern" in schema else "format"
+            if keyword == "pattern" or (isinstance(fmt, str) and fmt not in _NUMBER_FORMATS):
+                self.add("SG105", f"string without `maxLength` (no `type`: `{keyword}` admits "
+                                  "strings of any length)", pointer, uri)
         if "array" in types and "maxItems" not in schema:
             self.add("SG105", "array without `maxItems`", pointer, uri)
-        for path, child, _ in subschemas(schema):
+        if isinstance(schema.get("patternProperties"), dict) and schema["patternProperties"] \
+                and "propertyNames" not in schema and self.spec.dialect == "oas31":
+            self.add("SG105", "`patternProperties` without `propertyNames`: property names of "
+                              "any length", pointer, uri)  # 3.0 has neither keyword (SG002)
+        for path, child, place in subschemas(schema):
             self.request_schema(uri, join_pointer(pointer, *path), child, seen, depth + 1,
-                                composed=path[0] in ("allOf", "anyOf", "oneOf"))
+                                composed=path[0] in ("allOf", "anyOf", "oneOf"), in_place=place)
 
     def security_schemes(self) -> None:
         content = self.spec.content
@@ -320,9 +407,7 @@ class _Checker:
         raw_servers = content.get("servers")
         servers = [s.get("url", "") for s in raw_servers if isinstance(s, dict)] \
             if isinstance(raw_servers, list) else []
-        plain_http = any(isinstance(url, str) and url.startswith("http://")
-                         and not re.match(r"http://(localhost|127\.0\.0\.1)\b", url)
-                         for url in servers)
+        plain_http = any(_plain_http(url) for url in servers)
         for name, scheme in schemes.items():
             at = join_pointer("/components/securitySchemes", name)
             if not isinstance(scheme, dict):
@@ -332,6 +417,13 @@ class _Checker:
                                   "proxies and servers)", at)
             if plain_http and scheme.get("type") in ("http", "apiKey", "oauth2"):
                 self.add("SG103", f"`{name}` credentials would cross a plain http server", at)
+            if scheme.get("type") == "openIdConnect" and \
+                    _plain_http(scheme.get("openIdConnectUrl")):
+                # The discovery document names the token endpoint and the signing keys: over
+                # http anyone on the path can swap them.
+                self.add("SG103", f"`{name}` reads its OpenID Connect discovery document over "
+                                  "plain http (it names where credentials go)",
+                         join_pointer(at, "openIdConnectUrl"))
 
     def rate_limits(self) -> None:
         """`x-rate-limit` on the root and on operations (schemaguard's extension)."""
@@ -494,6 +586,22 @@ def _responses(document: Any) -> Iterator[tuple[str, Any]]:
             op = item.get(method)
             if isinstance(op, dict) and isinstance(op.get("responses"), dict):
                 yield join_pointer("/paths", template, method, "responses"), op["responses"]
+
+
+def _plain_http(url: Any) -> bool:
+    """An http:// URL to a host other than the loopback one."""
+    return isinstance(url, str) and url[:7].lower() == "http://" and \
+        not re.match(r"http://(localhost|127\.0\.0\.1)\b", url, re.IGNORECASE)
+
+
+def _types(schema: Any) -> tuple[set[str], bool]:
+    """(the types a schema names, whether it describes an object or array)."""
+    if not isinstance(schema, dict):
+        return set(), False
+    raw = schema.get("type")
+    types = {t for t in (raw if isinstance(raw, list) else [raw]) if isinstance(t, str)}
+    return types, bool(types & {"object", "array"}) or (
+        not types and any(k in schema for k in _STRUCTURE))
 
 
 def _may_contain(schema: Any, separators: list[str]) -> bool:

@@ -86,6 +86,8 @@ class Document:
         """1-based line and column of the value at ``pointer`` (its key, for members)."""
         if self.text is None:
             return None, None
+        if not pointer and self._nodes is None:
+            return _root_mark(self.text)
         if self._nodes is None:
             try:
                 self._nodes = yaml.compose(self.text, Loader=_Composer) or False
@@ -112,6 +114,18 @@ class Document:
             else:
                 break
         return mark.line + 1, mark.column + 1
+
+
+def _root_mark(text: str) -> tuple[int | None, int | None]:
+    """Where the root node starts, from the parser's first node event: composing the whole
+    text to find it took ~2 s per MB for a document that is one big array (bad-inputs S34)."""
+    try:
+        for event in yaml.parse(text, Loader=_Composer):
+            if isinstance(event, yaml.NodeEvent) and event.start_mark is not None:
+                return event.start_mark.line + 1, event.start_mark.column + 1
+    except yaml.YAMLError:
+        pass
+    return None, None
 
 
 def escape_token(token: str) -> str:
