@@ -105,6 +105,7 @@ class OperationPlan:
         self.settings = settings
         self.formats = formats
         self.rows = [(p, reader(p), p.key, p.location, p.name) for p in self.parameters]
+        self._by_key = {p.key: p for p in self.parameters}
         # Query fields that belong to a declared parameter (reject_unknown_query).
         self.query_names = frozenset(
             [p.name for p in self.parameters if p.location == "query"]
@@ -181,7 +182,7 @@ class OperationPlan:
         validator = self.validators().parameters
         if validator is None:  # pragma: no cover - only called when there are parameters
             return []
-        by_key = {p.key: p for p in self.parameters}
+        by_key = self._by_key
         found: list[Violation] = []
         for violation in validator.iter_violations(values):
             tokens = split_pointer(violation.pointer)
