@@ -199,10 +199,10 @@ class Guard:
         if drift is not None and not isinstance(drift, DriftRecorder):
             raise ValueError("drift must be a schemaguard DriftRecorder")
         self.drift = drift
-        # (method, raw path) -> plan, for paths the router matched to a template without
+        # raw path -> method -> plan, for paths the router matched to a template without
         # parameters: the usual request skips the base paths and the trie. Filled on first
-        # match; only the spec's literal paths (times methods and base paths) can enter.
-        self._exact: dict[tuple[str, str], OperationPlan] = {}
+        # match; only the spec's literal paths (times base paths, then methods) can enter.
+        self._exact: dict[str, dict[str, OperationPlan]] = {}
         if eager:
             self.compile_all()
 
@@ -364,9 +364,11 @@ class Guard:
         if self.mode == "off" or (self.ignore_paths and self._ignored(request.path)):
             return None
         raw = request.path
-        exact = self._exact.get((request.method, raw))
+        exact = self._exact.get(raw)
         if exact is not None:
-            return exact, _NO_ROUTE_PARAMS
+            remembered = exact.get(request.method)
+            if remembered is not None:
+                return remembered, _NO_ROUTE_PARAMS
         path = decode_path(raw) if "%" in raw else raw  # no call when nothing is encoded
         if path is None:
             raise RequestValidationError(
@@ -398,7 +400,7 @@ class Guard:
         route = match.route
         if not match.params and path is raw and route is not None and \
                 "{" not in route.template and len(self._exact) < _EXACT_ROUTES:
-            self._exact[(request.method, raw)] = plan
+            self._exact.setdefault(raw, {})[request.method] = plan
         return plan, match.params
 
     def _refuse(self, error: RequestError, plan: OperationPlan | None,
@@ -418,10 +420,12 @@ class Guard:
     def _prepare(self, plan: OperationPlan, request: HttpRequest) -> RequestContext:
         headers = HeaderMap.of(request.headers)
         settings = plan.settings
-        declared = headers.get("content-length")
-        if len(request.body) > settings.max_body_bytes or (
-                declared is not None and _declares_over(declared, settings.max_body_bytes)):
-            raise _too_large(settings.max_body_bytes)
+        if request.body or "content-length" in headers:
+            cap = settings.max_body_bytes
+            declared = headers.get("content-length")
+            if len(request.body) > cap or (declared is not None and
+                                           _declares_over(declared, cap)):
+                raise _too_large(cap)
         raw_query = request.query
         if raw_query:
             too_many = raw_query.count("&") >= settings.max_fields

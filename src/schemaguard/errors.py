@@ -46,7 +46,7 @@ def shown(text: str) -> str:
     return text if len(text) <= SHOWN else text[:SHOWN - 1] + "\u2026"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Violation:
     """One way an instance breaks its schema.
 
@@ -63,6 +63,17 @@ class Violation:
     message: str
     schema_pointer: str
 
+    def __init__(self, location: Location, name: str | None, pointer: str, keyword: str,
+                 message: str, schema_pointer: str) -> None:
+        # Frozen: the fields are set through their slots (one is built per violation, and
+        # the dataclass __init__'s object.__setattr__ per field costs twice as much).
+        _set_location(self, location)
+        _set_name(self, name)
+        _set_pointer(self, pointer)
+        _set_keyword(self, keyword)
+        _set_message(self, message)
+        _set_schema_pointer(self, schema_pointer)
+
     def to_dict(self) -> dict[str, str | None]:
         """The problem+json ``errors`` entry for this violation (as logged, too). A pointer
         can hold the client's own property names: past 200 characters it is cut, and
@@ -77,6 +88,11 @@ class Violation:
             "keyword": self.keyword,
             "message": self.message,
         }
+
+
+(_set_location, _set_name, _set_pointer, _set_keyword, _set_message, _set_schema_pointer) = (
+    Violation.__dict__[name].__set__
+    for name in ("location", "name", "pointer", "keyword", "message", "schema_pointer"))
 
 
 class SpecError(Exception):
