@@ -87,7 +87,7 @@ class Document:
         if self.text is None:
             return None, None
         if not pointer and self._nodes is None:
-            return _root_mark(self.text)
+            return _first_event(self.text, yaml.NodeEvent)
         if self._nodes is None:
             try:
                 self._nodes = yaml.compose(self.text, Loader=_Composer) or False
@@ -116,12 +116,13 @@ class Document:
         return mark.line + 1, mark.column + 1
 
 
-def _root_mark(text: str) -> tuple[int | None, int | None]:
-    """Where the root node starts, from the parser's first node event: composing the whole
-    text to find it took ~2 s per MB for a document that is one big array (bad-inputs S34)."""
+def _first_event(text: str, kind: type[yaml.Event]) -> tuple[int | None, int | None]:
+    """Where the parser's first event of ``kind`` starts (1-based), without composing the
+    document: for the root node (NodeEvent), composing a document that is one big array took
+    ~2 s per MB (bad-inputs S34)."""
     try:
         for event in yaml.parse(text, Loader=_Composer):
-            if isinstance(event, yaml.NodeEvent) and event.start_mark is not None:
+            if isinstance(event, kind) and event.start_mark is not None:
                 return event.start_mark.line + 1, event.start_mark.column + 1
     except yaml.YAMLError:
         pass
@@ -200,7 +201,7 @@ def parse(text: str, file: str | None = None, *, json_hint: bool = False,
             check_expansion(data, file)
         except SpecError as exc:
             if exc.line is None:
-                exc.line, exc.column = _first_alias(text)
+                exc.line, exc.column = _first_event(text, yaml.AliasEvent)
                 exc.args = (exc._render(),)
             raise
     return data
@@ -213,16 +214,6 @@ def _yaml_duplicate_mark(text: str) -> tuple[int | None, int | None]:
     except DuplicateKey as exc:
         return exc.line, exc.column
     except (YamlError, RecursionError):
-        pass
-    return None, None
-
-
-def _first_alias(text: str) -> tuple[int | None, int | None]:
-    try:
-        for event in yaml.parse(text, Loader=_Composer):
-            if isinstance(event, yaml.AliasEvent) and event.start_mark is not None:
-                return event.start_mark.line + 1, event.start_mark.column + 1
-    except yaml.YAMLError:
         pass
     return None, None
 
