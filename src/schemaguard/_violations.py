@@ -38,6 +38,7 @@ def _types(types: list[str]) -> str:
 ONE_OF_NONE = "expected a value matching exactly one `oneOf` schema, it matches none"
 ONE_OF_SEVERAL = "expected a value matching exactly one `oneOf` schema, it matches several"
 ANY_OF = "expected a value matching at least one `anyOf` schema"
+UNIQUE_ITEMS = "expected unique items"
 
 
 def _s(count: int, one: str = "", many: str = "s") -> str:
@@ -62,7 +63,7 @@ _MESSAGES: dict[type, Callable[[Any], str]] = {
     _Kind.Constant: lambda k: "expected the constant value",
     _Kind.MinItems: lambda k: f"expected at least {k.limit} item{_s(k.limit)}",
     _Kind.MaxItems: lambda k: f"expected at most {k.limit} item{_s(k.limit)}",
-    _Kind.UniqueItems: lambda k: "expected unique items",
+    _Kind.UniqueItems: lambda k: UNIQUE_ITEMS,
     _Kind.MinProperties: lambda k: f"expected at least {k.limit} "
                                    f"propert{_s(k.limit, 'y', 'ies')}",
     _Kind.MaxProperties: lambda k: f"expected at most {k.limit} "
