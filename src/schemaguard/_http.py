@@ -225,10 +225,19 @@ class _EnvironHeaderMap(HeaderMap):
         return values
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.get(name) is not None
+        if not isinstance(name, str):
+            return False
+        environ = self._environ
+        key, cgi = _ENVIRON_KEYS.get(name) or _environ_keys(name)
+        return key in environ or (cgi is not None and bool(environ.get(cgi)))
 
     def isdisjoint(self, names: Iterable[str]) -> bool:
-        return all(self.get(name) is None for name in names)
+        environ = self._environ
+        for name in names:  # no generator: this runs for every request
+            key, cgi = _ENVIRON_KEYS.get(name) or _environ_keys(name)
+            if key in environ or (cgi is not None and environ.get(cgi)):
+                return False
+        return True
 
     def names(self) -> list[str]:
         return list(dict.fromkeys(name for name, _ in EnvironHeaders(self._environ)))
