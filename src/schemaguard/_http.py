@@ -152,10 +152,37 @@ class ScopeHeaders(_ServerHeaders):
 
     def map(self) -> HeaderMap:
         names, raw = _RAW_NAMES, self._raw
-        values = {names.get(k) or _raw_name(k): [v.decode("latin-1")] for k, v in raw}
+        values = {names.get(k) or _raw_name(k): v for k, v in raw}
         if len(values) == len(raw):  # the usual request: no header repeated
-            return HeaderMap.from_values(values)
+            return _ScopeHeaderMap(values)
         return HeaderMap(self._all())
+
+
+class _ScopeHeaderMap(HeaderMap):
+    """HeaderMap of a scope whose names are all different: a value is decoded only when the
+    guard asks for it (most of a request's headers never are)."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: dict[str, bytes]) -> None:  # no dict of lists of its own
+        self._raw = raw
+
+    def get(self, name: str) -> str | None:
+        value = self._raw.get(name)
+        return None if value is None else value.decode("latin-1")
+
+    def get_all(self, name: str) -> list[str]:
+        value = self._raw.get(name)
+        return [] if value is None else [value.decode("latin-1")]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._raw
+
+    def isdisjoint(self, names: Iterable[str]) -> bool:
+        return self._raw.keys().isdisjoint(names)
+
+    def names(self) -> list[str]:
+        return list(self._raw)
 
 
 # b"X-Api-Key" -> "x-api-key". Clients choose the names: at most 4,096 of at most 64 bytes

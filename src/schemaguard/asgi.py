@@ -309,8 +309,9 @@ def _announces_body(scope: Scope) -> bool:
 
 def _client_cert(scope: Scope) -> bytes | None:
     """The client certificate from the ASGI TLS extension (never from request headers)."""
-    tls = (scope.get("extensions") or {}).get("tls") or {}
-    chain = tls.get("client_cert_chain") or []
+    extensions = scope.get("extensions")
+    tls = extensions.get("tls") if extensions else None
+    chain = tls.get("client_cert_chain") if tls else None
     if chain and isinstance(chain[0], str):
         return certificate_from_header(chain[0])
     return None
