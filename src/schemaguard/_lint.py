@@ -372,8 +372,7 @@ class _Checker:
         uri, pointer, schema = target
         if not isinstance(schema, dict):
             return
-        types = schema.get("type")
-        types = types if isinstance(types, list) else [types]
+        types, _ = _types(schema)
         if "object" in types and "properties" in schema and not composed and \
                 "additionalProperties" not in schema and "unevaluatedProperties" not in schema:
             self.add("SG104", "object does not set `additionalProperties` (undeclared fields "
