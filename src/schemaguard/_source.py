@@ -137,11 +137,18 @@ def split_pointer(pointer: str) -> list[str]:
     """The unescaped reference tokens of a JSON pointer (RFC 6901)."""
     if not pointer:
         return []
+    if "~" not in pointer:  # the usual pointer: nothing escaped
+        return pointer[1:].split("/")
     return [t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/")]
 
 
 def join_pointer(pointer: str, *tokens: str | int) -> str:
-    return pointer + "".join("/" + escape_token(str(t)) for t in tokens)
+    for token in tokens:  # a loop, not a generator: this runs for every keyword walked
+        text = token if type(token) is str else str(token)
+        if "~" in text or "/" in text:
+            text = escape_token(text)
+        pointer = f"{pointer}/{text}"
+    return pointer
 
 
 def decode(raw: bytes, file: str | None) -> str:
