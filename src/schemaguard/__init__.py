@@ -28,6 +28,7 @@ from .errors import (
     TooManyRequests,
     Unauthorized,
     UnsupportedMediaType,
+    VerifierTimeout,
     Violation,
 )
 
@@ -58,6 +59,7 @@ __all__ = [
     "Unauthorized",
     "UnsupportedMediaType",
     "ValidatedRequest",
+    "VerifierTimeout",
     "Violation",
     "__version__",
     "compile_schema",

@@ -2,7 +2,9 @@
 
 Answers are RFC 9457 problem documents. A fault inside schemaguard or a user callback is a
 generic 500 whose body says nothing about the cause; the log gets one line with a request id
-and the exception's type, never its message (it may hold a secret) or request values.
+and the exception's type, never its message (it may hold a secret) or request values. A
+verifier that does not answer within ``verifier_timeout`` is a generic 503, logged the same
+way with the scheme's name and the limit.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import orjson
 from ._guard import Guard
 from ._http import HttpResponse
 from ._operation import Operation
-from .errors import RequestError
+from .errors import RequestError, VerifierTimeout
 
 logger = logging.getLogger("schemaguard")
 
@@ -28,6 +30,12 @@ _INTERNAL = orjson.dumps({
     "title": "Internal Server Error",
     "status": 500,
     "detail": "the request could not be processed",
+})
+_UNAVAILABLE = orjson.dumps({
+    "type": "about:blank",
+    "title": "Service Unavailable",
+    "status": 503,
+    "detail": "authentication did not complete in time",
 })
 
 
@@ -62,6 +70,21 @@ def internal_error(exc: BaseException, where: str) -> tuple[int, list[tuple[str,
                  "".join(traceback.format_tb(exc.__traceback__)))
     return 500, [("content-type", PROBLEM_TYPE), ("content-length", str(len(_INTERNAL))),
                  ("x-request-id", request_id)], _INTERNAL
+
+
+def verifier_timeout(exc: VerifierTimeout, *, passed_on: bool = False
+                     ) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The generic 503 answer to a verifier that ran out of time, logged once (a warning:
+    the verifier's backend is slow, schemaguard is not broken) with a request id, the
+    scheme and the limit; ``passed_on`` when report mode lets the request through instead."""
+    request_id = uuid.uuid4().hex
+    outcome = "passed on (report mode)" if passed_on else "answered 503"
+    logger.warning("schemaguard %s (request %s): the verifier for `%s` did not answer within "
+                   "%g s", outcome, request_id, exc.scheme, exc.seconds,
+                   extra={"schemaguard": {"request_id": request_id, "status": 503,
+                                          "scheme": exc.scheme, "timeout": exc.seconds}})
+    return 503, [("content-type", PROBLEM_TYPE), ("content-length", str(len(_UNAVAILABLE))),
+                 ("x-request-id", request_id)], _UNAVAILABLE
 
 
 def log_rejection(error: RequestError) -> None:

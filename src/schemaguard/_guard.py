@@ -13,13 +13,16 @@ import concurrent.futures
 import fnmatch
 import inspect
 import logging
+import math
 import os
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from ._assemble import MODES, RESPONSE_MODES, assemble, choice, positive
 from ._body import MediaEntry, json_decoder
 from ._content import BodyPolicy
+from ._deadline import Resumed, timeout_at
 from ._drift import DriftRecorder
 from ._http import (
     HeaderMap,
@@ -42,6 +45,7 @@ from ._router import Router
 from ._scan import DETECTORS, SCAN_MODES, Detector, Scanner
 from ._security import (
     AuthResult,
+    Credentials,
     RequestContext,
     Verifier,
     authenticate,
@@ -55,6 +59,7 @@ from .errors import (
     PayloadTooLarge,
     RequestError,
     RequestValidationError,
+    VerifierTimeout,
     Violation,
 )
 
@@ -141,6 +146,7 @@ class Guard:
         max_fields: int = 200,
         max_errors: int = 20,
         body_timeout: float = 30.0,
+        verifier_timeout: float | None = 5.0,
         invalid_status: int = 400,
         content_encodings: Iterable[str] = (),
         reject_unknown_query: bool = False,
@@ -170,6 +176,14 @@ class Guard:
         if not isinstance(body_timeout, (int, float)) or body_timeout <= 0:
             raise ValueError(f"body_timeout must be a positive number, not {body_timeout!r}")
         self.body_timeout = float(body_timeout)
+        if verifier_timeout is not None and (
+                isinstance(verifier_timeout, bool)
+                or not isinstance(verifier_timeout, (int, float))
+                or not math.isfinite(verifier_timeout) or verifier_timeout <= 0):
+            raise ValueError("verifier_timeout must be a positive number of seconds or None, "
+                             f"not {verifier_timeout!r}")
+        self.verifier_timeout = (float(verifier_timeout) if verifier_timeout is not None
+                                 else None)
         self.invalid_status = choice("invalid_status", invalid_status, (400, 422))
         self.content_encodings = tuple(choice("content_encodings", c.lower(), CODINGS)
                                        for c in content_encodings)
@@ -291,12 +305,16 @@ class Guard:
         Returns None when the guard lets the request through without an operation (mode
         "off", an ignored path, report mode, or unknown paths passed on). Verifiers are called
         directly; a coroutine-function verifier raises ValueError (use check_request_async).
+        A verifier that answers after ``verifier_timeout`` raises VerifierTimeout: it cannot
+        be interrupted here, so it runs to its end and its answer is discarded.
         """
         return self.run(request, None)
 
     async def check_request_async(self, request: HttpRequest) -> ValidatedRequest | None:
         """check_request for async servers: async verifiers are awaited, sync ones run in a
-        worker thread so they never block the event loop."""
+        worker thread so they never block the event loop. A verifier still running at
+        ``verifier_timeout`` is cancelled (a sync one's thread runs on, its answer discarded)
+        and VerifierTimeout is raised."""
         return await self.run_async(request, None)
 
     def run(self, request: HttpRequest,
@@ -439,6 +457,7 @@ class Guard:
 
     def _authenticate(self, plan: OperationPlan, context: RequestContext) -> AuthResult:
         steps = authenticate(plan.security, context, self.verifiers)
+        limit = self.verifier_timeout
         try:
             call = next(steps)
             while True:
@@ -447,9 +466,17 @@ class Guard:
                     steps.close()
                     raise ValueError(f"the verifier for `{credentials.scheme}` is a coroutine "
                                      "function: use check_request_async (an ASGI server)")
+                # A sync call cannot be interrupted (WSGI): it is timed instead, and whatever
+                # it answers after the deadline is discarded (a slow "yes" is not a yes).
+                started = time.monotonic() if limit is not None else 0.0
                 try:
                     result = verifier(credentials)
-                except InsufficientScope as exc:
+                except Exception as exc:
+                    if limit is not None and time.monotonic() - started > limit:
+                        steps.close()
+                        raise VerifierTimeout(credentials.scheme, limit) from exc
+                    if not isinstance(exc, InsufficientScope):
+                        raise
                     call = steps.throw(exc)
                     continue
                 if inspect.isawaitable(result):
@@ -461,6 +488,9 @@ class Guard:
                 if isinstance(result, concurrent.futures.Future):
                     steps.close()
                     raise _future_returned(credentials.scheme)
+                if limit is not None and time.monotonic() - started > limit:
+                    steps.close()
+                    raise VerifierTimeout(credentials.scheme, limit)
                 call = steps.send(result)
         except StopIteration as stop:
             done: AuthResult = stop.value
@@ -471,20 +501,16 @@ class Guard:
     async def _authenticate_async(self, plan: OperationPlan,
                                   context: RequestContext) -> AuthResult:
         steps = authenticate(plan.security, context, self.verifiers)
+        limit = self.verifier_timeout
         try:
             call = next(steps)
             while True:
                 verifier, credentials = call
                 try:
-                    if inspect.iscoroutinefunction(verifier):
-                        result = await verifier(credentials)
+                    if limit is None:
+                        result = await _verify(verifier, credentials)
                     else:
-                        result = await asyncio.to_thread(verifier, credentials)
-                        if inspect.isawaitable(result):
-                            result = await result
-                        elif isinstance(result, concurrent.futures.Future):
-                            steps.close()
-                            raise _future_returned(credentials.scheme)
+                        result = await _verify_within(verifier, credentials, limit)
                 except InsufficientScope as exc:
                     call = steps.throw(exc)
                     continue
@@ -596,6 +622,72 @@ class Guard:
 _ANONYMOUS = AuthResult(None, {})
 _NO_ROUTE_PARAMS: dict[str, str] = {}  # a literal path's; only ever read
 _EXACT_ROUTES = 4096
+
+
+async def _verify(verifier: Verifier, credentials: Credentials) -> Any:
+    """A verifier's answer, from the event loop: a coroutine function is awaited, a sync
+    verifier runs in a worker thread (and an awaitable it returns is awaited)."""
+    if inspect.iscoroutinefunction(verifier):
+        return await verifier(credentials)
+    result = await asyncio.to_thread(verifier, credentials)
+    if inspect.isawaitable(result):
+        return await result
+    if isinstance(result, concurrent.futures.Future):
+        raise _future_returned(credentials.scheme)
+    return result
+
+
+async def _verify_within(verifier: Verifier, credentials: Credentials, limit: float) -> Any:
+    """_verify within ``limit`` seconds, else VerifierTimeout.
+
+    At the deadline the verifier's coroutine is cancelled (it gets CancelledError); a sync
+    verifier's thread cannot be stopped: it runs on and its answer is discarded, as is any
+    answer that comes after the deadline (a verifier that swallowed the cancellation, or held
+    the loop). Only this deadline is a VerifierTimeout: a TimeoutError the verifier raises
+    itself (its database client timing out) stays its own exception, a fault like any other.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    rest: Awaitable[Any]
+    if inspect.iscoroutinefunction(verifier):
+        # Stepped once by hand (_deadline.py): one that answers without waiting, from its
+        # cache, needs no timer.
+        pending = verifier(credentials).__await__()
+        try:
+            yielded = next(pending)
+        except StopIteration as done:
+            if loop.time() >= deadline:  # it held the loop past the deadline
+                raise VerifierTimeout(credentials.scheme, limit) from None
+            return done.value
+        except Exception as exc:
+            if loop.time() >= deadline:
+                raise VerifierTimeout(credentials.scheme, limit) from exc
+            raise
+        rest = Resumed(pending, yielded)
+    else:
+        rest = _verify(verifier, credentials)
+    if timeout_at is None:  # Python 3.10
+        # wait_for's timeout and the verifier's own look alike: the clock tells them apart.
+        try:
+            result = await asyncio.wait_for(rest, deadline - loop.time())
+        except Exception:
+            if loop.time() >= deadline:
+                raise VerifierTimeout(credentials.scheme, limit) from None
+            raise
+        if loop.time() >= deadline:
+            raise VerifierTimeout(credentials.scheme, limit)
+        return result
+    scope = timeout_at(deadline)
+    try:
+        async with scope:
+            result = await rest
+    except Exception:
+        if scope.expired():
+            raise VerifierTimeout(credentials.scheme, limit) from None
+        raise
+    if scope.expired():  # the verifier swallowed the cancellation: too late all the same
+        raise VerifierTimeout(credentials.scheme, limit)
+    return result
 
 
 def _future_returned(scheme: str) -> ValueError:

@@ -24,11 +24,13 @@ from ._adapter import (
     log_rejection,
     make_guard,
     problem,
+    verifier_timeout,
 )
+from ._deadline import Resumed, timeout
 from ._guard import Guard, ValidatedRequest
 from ._http import HttpRequest, ScopeHeaders
 from ._security import certificate_from_header
-from .errors import PayloadTooLarge, RequestError, RequestTimeout, Violation
+from .errors import PayloadTooLarge, RequestError, RequestTimeout, VerifierTimeout, Violation
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -68,6 +70,13 @@ class GuardMiddleware:
                 headers = [*headers, ("Connection", "close")]
             await _answer(send, status, headers, content)
             return
+        except VerifierTimeout as exc:  # a slow verifier: unavailable, not broken (503)
+            report = self.guard.mode == "report"
+            answer = verifier_timeout(exc, passed_on=report)
+            if not report:
+                await _answer(send, *answer)
+                return
+            validated = None  # report mode: a fault in the guard never blocks traffic
         except Exception as exc:
             answer = internal_error(exc, "the guard")
             if self.guard.mode != "report":
@@ -135,13 +144,13 @@ class _Body:
                 self._complete = bytes(buffered)
                 return self._complete
         else:
-            first = _Resumed(pending, yielded)
+            first = Resumed(pending, yielded)
         rest = _receive_rest(first, receive, cap, buffered)
         try:
-            if _timeout_context is None:  # Python 3.10
+            if timeout is None:  # Python 3.10
                 self._complete = await asyncio.wait_for(rest, self._timeout)
             else:
-                async with _timeout_context(self._timeout):
+                async with timeout(self._timeout):
                     self._complete = await rest
         except (TimeoutError, asyncio.TimeoutError):
             raise _timeout() from None
@@ -157,41 +166,7 @@ class _Body:
                 "more_body": complete is None}
 
 
-_timeout_context = getattr(asyncio, "timeout", None)
-
-
-class _Resumed:
-    """An awaitable whose first step already ran and yielded ``yielded``: awaiting it hands
-    that to the task and drives the rest, exactly as ``await`` (``yield from``) would have,
-    throws (cancellation, the deadline) included."""
-
-    __slots__ = ("_pending", "_yielded")
-
-    def __init__(self, pending: Any, yielded: Any) -> None:
-        self._pending = pending
-        self._yielded = yielded
-
-    def __await__(self) -> Any:
-        pending, value = self._pending, self._yielded
-        while True:
-            try:
-                sent = yield value
-            except GeneratorExit:
-                pending.close()
-                raise
-            except BaseException as exc:
-                try:
-                    value = pending.throw(exc)
-                except StopIteration as done:
-                    return done.value
-            else:
-                try:
-                    value = pending.send(sent)
-                except StopIteration as done:
-                    return done.value
-
-
-async def _receive_rest(first: _Resumed | None, receive: Receive, cap: int,
+async def _receive_rest(first: Resumed | None, receive: Receive, cap: int,
                         body: bytearray) -> bytes:
     if first is not None and _take(await first, cap, body):
         return bytes(body)

@@ -18,6 +18,8 @@ The tree::
     │   └── TooManyRequests            429
     ├── ResponseValidationError    a response that breaks the spec (check_response)
     ├── InsufficientScope          raised by a verifier: valid credential, missing scope (403)
+    ├── VerifierTimeout            a verifier did not answer within verifier_timeout: a fault
+    │                              on the server's side, never the client's (503)
     └── ValueError
         └── SchemaValidationError  compile_schema(...).validate(instance) found violations
 
@@ -248,3 +250,17 @@ class InsufficientScope(Exception):
     def __init__(self, scopes: Sequence[str] = ()) -> None:
         super().__init__("insufficient scope")
         self.scopes = tuple(scopes)
+
+
+class VerifierTimeout(Exception):
+    """A security verifier did not answer within the guard's ``verifier_timeout``.
+
+    Not a ``RequestError``: the client did nothing wrong, the server could not decide in time
+    (the middlewares answer a generic 503). ``scheme`` is the security scheme's name in the
+    spec, ``seconds`` the limit; the message names only those, nothing from the request.
+    """
+
+    def __init__(self, scheme: str, seconds: float) -> None:
+        super().__init__(f"the verifier for `{scheme}` did not answer within {seconds:g} s")
+        self.scheme = scheme
+        self.seconds = seconds

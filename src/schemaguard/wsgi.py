@@ -29,11 +29,18 @@ from ._adapter import (
     log_rejection,
     make_guard,
     problem,
+    verifier_timeout,
 )
 from ._guard import Guard, ValidatedRequest
 from ._http import EnvironHeaders, HttpRequest
 from ._security import certificate_from_header
-from .errors import PayloadTooLarge, RequestError, RequestValidationError, Violation
+from .errors import (
+    PayloadTooLarge,
+    RequestError,
+    RequestValidationError,
+    VerifierTimeout,
+    Violation,
+)
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -42,7 +49,8 @@ _CHUNK = 65_536
 _REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
             405: "Method Not Allowed", 408: "Request Timeout", 413: "Content Too Large",
             415: "Unsupported Media Type", 422: "Unprocessable Content",
-            429: "Too Many Requests", 500: "Internal Server Error"}
+            429: "Too Many Requests", 500: "Internal Server Error",
+            503: "Service Unavailable"}
 _SAFE_PATH = "/:@!$&'()*+,;=-._~"
 _NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9/:@!$&'()*+,;=\-._~]")
 
@@ -73,6 +81,12 @@ class GuardMiddleware:
         except RequestError as error:
             log_rejection(error)
             return _answer(start_response, *problem(error))
+        except VerifierTimeout as exc:  # a slow verifier: unavailable, not broken (503)
+            report = self.guard.mode == "report"
+            answer = verifier_timeout(exc, passed_on=report)
+            if not report:
+                return _answer(start_response, *answer)
+            validated = None  # report mode: a fault in the guard never blocks traffic
         except Exception as exc:
             answer = internal_error(exc, "the guard")
             if self.guard.mode != "report":

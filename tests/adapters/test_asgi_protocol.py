@@ -27,6 +27,7 @@ from ._support import (
     PROBLEM,
     SPEC_F,
     VALID_ORDER,
+    WRITER,
     Answer,
     Verifiers,
     answer_from,
@@ -467,6 +468,86 @@ def test_slow_sync_verifier_does_not_block_the_loop() -> None:
     sent = asyncio.run(main())
     assert answer_from(sent).status == 200
     assert max(b - a for a, b in itertools.pairwise(ticks)) < 0.15
+
+
+UNAVAILABLE = {"type": "about:blank", "title": "Service Unavailable", "status": 503,
+               "detail": "authentication did not complete in time"}
+
+
+def _slow_verifier(kind: str) -> Any:
+    """A verifier far slower than the 0.05 s limit the tests below set."""
+
+    async def aslow(credentials: sg.Credentials) -> Any:
+        await asyncio.sleep(30)
+        return {"sub": "late"}
+
+    def slow(credentials: sg.Credentials) -> Any:
+        time.sleep(0.3)
+        return {"sub": "late"}
+
+    return aslow if kind == "async" else slow
+
+
+# bad-inputs L07: a verifier past verifier_timeout fails closed: a generic 503 with a request
+# id, one warning naming the request id, the scheme and the limit (never the credential),
+# the app not called, the body not read.
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_slow_verifier_is_a_generic_503(kind: str, caplog: pytest.LogCaptureFixture) -> None:
+    inner = Inner()
+    receive = Script([])
+    middleware = guard(inner, override={"bearer": _slow_verifier(kind)}, verifier_timeout=0.05)
+
+    async def main() -> tuple[list[Message], float]:
+        started = time.monotonic()
+        sent = await drive(middleware, order_scope(), receive)
+        return sent, time.monotonic() - started
+
+    with caplog.at_level(logging.INFO, logger="schemaguard"):
+        sent, waited = asyncio.run(main())
+    answer = answer_from(sent)
+    assert answer.status == 503
+    assert waited < 0.25  # the answer did not wait for the verifier
+    assert answer.json() == UNAVAILABLE
+    assert answer.header("content-type") == PROBLEM
+    assert answer.header("content-length") == str(len(answer.body))
+    assert {name for name, _ in answer.headers} == {"content-type", "content-length",
+                                                    "x-request-id"}
+    request_id = answer.header("x-request-id")
+    assert request_id
+    logged = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(logged) == 1
+    assert logged[0].name == "schemaguard"
+    assert logged[0].levelno == logging.WARNING
+    message = logged[0].getMessage()
+    assert request_id in message
+    assert "`bearer`" in message
+    assert "0.05 s" in message
+    assert WRITER not in message
+    assert logged[0].schemaguard == {"request_id": request_id, "status": 503,
+                                     "scheme": "bearer", "timeout": 0.05}
+    assert inner.calls == []
+    assert receive.calls == 0
+
+
+# bad-inputs L07: report mode never blocks traffic: the slow verifier is logged and the
+# request, body included, reaches the app (without a ValidatedRequest).
+def test_slow_verifier_in_report_mode_passes_the_request_on(
+        caplog: pytest.LogCaptureFixture) -> None:
+    inner = Inner()
+    receive = Script([{"type": "http.request", "body": VALID_ORDER, "more_body": False}])
+    middleware = guard(inner, override={"bearer": _slow_verifier("async")},
+                       verifier_timeout=0.05, mode="report")
+    with caplog.at_level(logging.INFO, logger="schemaguard"):
+        sent = asyncio.run(drive(middleware, order_scope(), receive))
+    assert answer_from(sent).status == 200
+    assert len(inner.calls) == 1
+    assert inner.state["schemaguard"] is None
+    assert inner.received == [{"type": "http.request", "body": VALID_ORDER,
+                               "more_body": False}]
+    logged = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(logged) == 1
+    assert "report mode" in logged[0].getMessage()
+    assert "`bearer`" in logged[0].getMessage()
 
 
 # -- paths -----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -334,6 +335,74 @@ def test_raising_verifier_is_a_generic_500(caplog: pytest.LogCaptureFixture) -> 
     assert secret not in errors[0].getMessage()
     assert "ConnectionError" in errors[0].getMessage()
     assert app.calls == []
+
+
+def _slow(credentials: sg.Credentials) -> Any:
+    time.sleep(0.15)  # three times the 0.05 s limit the tests below set
+    return {"sub": "late"}
+
+
+# bad-inputs L07: WSGI cannot interrupt a sync verifier, but an answer after verifier_timeout
+# is discarded: a generic 503 with a request id, one warning naming the request id, the scheme
+# and the limit (never the credential), the app not called.
+def test_slow_verifier_is_a_generic_503(caplog: pytest.LogCaptureFixture) -> None:
+    app = App()
+    token = "tok-7d1e-slow-backend"
+    with caplog.at_level(logging.INFO, logger="schemaguard"):
+        answer = call(guard(app, override={"bearer": _slow}, verifier_timeout=0.05),
+                      environ("GET", "/users", [("Authorization", f"Bearer {token}")]))
+    assert answer.status == 503
+    assert answer.json() == {"type": "about:blank", "title": "Service Unavailable",
+                             "status": 503,
+                             "detail": "authentication did not complete in time"}
+    assert answer.header("content-type") == PROBLEM
+    assert answer.header("content-length") == str(len(answer.body))
+    assert {name for name, _ in answer.headers} == {"content-type", "content-length",
+                                                    "x-request-id"}
+    request_id = answer.header("x-request-id")
+    assert request_id
+    logged = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(logged) == 1
+    assert logged[0].name == "schemaguard"
+    assert logged[0].levelno == logging.WARNING
+    message = logged[0].getMessage()
+    assert request_id in message
+    assert "`bearer`" in message
+    assert "0.05 s" in message
+    assert token not in message
+    assert app.calls == []
+
+
+# bad-inputs L07: the WSGI status line of the 503 carries its reason phrase.
+def test_slow_verifier_status_line_is_503_service_unavailable() -> None:
+    lines: list[str] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None
+                       ) -> Any:
+        lines.append(status)
+        return lambda data: None
+
+    middleware = guard(App(), override={"bearer": _slow}, verifier_timeout=0.05)
+    middleware(environ("GET", "/users", [("Authorization", "Bearer t")]), start_response)
+    assert lines == ["503 Service Unavailable"]
+
+
+# bad-inputs L07: report mode never blocks traffic: the slow verifier is logged and the
+# request reaches the app (without a ValidatedRequest).
+def test_slow_verifier_in_report_mode_passes_the_request_on(
+        caplog: pytest.LogCaptureFixture) -> None:
+    app = App()
+    with caplog.at_level(logging.INFO, logger="schemaguard"):
+        answer = call(guard(app, override={"bearer": _slow}, verifier_timeout=0.05,
+                            mode="report"),
+                      environ("POST", "/orders", ORDER_HEADERS, VALID_ORDER))
+    assert answer.status == 200
+    assert len(app.calls) == 1
+    assert app.calls[0]["schemaguard"] is None
+    assert app.bodies == [VALID_ORDER]
+    logged = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(logged) == 1
+    assert "report mode" in logged[0].getMessage()
 
 
 # -- responses -------------------------------------------------------------------------------
