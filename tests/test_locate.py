@@ -245,7 +245,11 @@ def union_specs(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
     body = draw(st.sampled_from([
         {"type": "array", "items": item, "maxItems": 6},
         {"type": "object", "properties": {"u": item, "list": {"type": "array", "items": item,
-                                                              "uniqueItems": True}},
+                                                              "uniqueItems": True},
+                                          # plain properties beside the unions (the rest)
+                                          "n": {"type": "integer", "maximum": 5},
+                                          "note": {"type": "object", "required": ["a"],
+                                                   "properties": {"a": {"type": "string"}}}},
          "required": ["u"]},
         {"type": "object", "additionalProperties": item, "maxProperties": 5},
         {"type": "array", "items": {"type": "array", "items": item}},
@@ -284,7 +288,8 @@ def union_instances(draw: st.DrawFn, made: dict[str, Any]) -> Any:
 
     return draw(st.sampled_from([
         items(),
-        {"u": item(), "list": items()},
+        {"u": item(), "list": items(), **draw(st.dictionaries(
+            st.sampled_from(["n", "note"]), json_values(2), max_size=2))},
         {f"k{i}": item() for i in range(draw(st.integers(0, 7)))},
         [items() for _ in range(draw(st.integers(0, 3)))],
         draw(json_values()),
@@ -456,3 +461,31 @@ def test_a_big_list_failing_its_own_keywords_is_reported_as_the_engine_would(
         best = min(best, (time.perf_counter() - start) * 1000)
     assert records(found) == whole
     assert best <= 50, f"{best:.0f} ms"
+
+
+def test_a_small_object_beside_a_union_is_reported_at_once_with_the_selected_branch(
+        ) -> None:
+    """A small object whose properties include a discriminated union: its other properties'
+    violations come from one engine call (the 'rest'), the union's from its selected
+    branch; together they are the engine's violations of the whole."""
+    body = {"type": "object", "required": ["item", "count", "owner"],
+            "properties": {"item": ITEM, "count": {"type": "integer", "maximum": 10},
+                           "owner": {"type": "object", "required": ["city"],
+                                     "properties": {"city": {"type": "string"}}}}}
+    validator = body_validator(union_spec(body), "/paths/~1orders/post/requestBody/content/"
+                                                 "application~1json/schema")
+    assert validator is not None
+    instance = {"item": {"t": "A", "qty": 0}, "count": 11, "owner": {}}
+    calls: list[str] = []
+    leaf = validator._errors
+
+    def counting(engine: Any, value: Any, prefix: str, *rest: Any) -> Any:
+        calls.append(prefix)
+        return leaf(engine, value, prefix, *rest)
+
+    located = list(validator._locator.violations(instance, "body", None, counting,
+                                                 validator._pruned_errors, True))
+    assert records(located) == records(validator.iter_violations(instance))
+    assert {(v.pointer, v.keyword) for v in located} == {
+        ("/item/qty", "minimum"), ("/count", "maximum"), ("/owner/city", "required")}
+    assert calls == ["", "/item"]  # the rest at once, then the selected branch

@@ -25,7 +25,7 @@ What the rewrite does (the OAS rules in front of the engine):
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote
@@ -233,13 +233,17 @@ class Compiler:
             node = node[int(token)] if isinstance(node, list) else node[token]
         return node
 
-    def variant(self, def_id: str, path: str, kind: Literal["shallow", "remainder"]) -> str:
+    def variant(self, def_id: str, path: str,
+                kind: Literal["shallow", "remainder", "unselected"],
+                names: Collection[str] = ()) -> str:
         """The id of a definition made from the schema at ``path`` of ``def_id``:
 
         * ``shallow``: without what it says about the values of its properties
           (``properties`` and an ``additionalProperties`` schema become ``true``) or of its
           items (``items`` dropped): the schema's own checks;
-        * ``remainder``: without its ``allOf`` and ``$ref``, which apply to the same instance.
+        * ``remainder``: without its ``allOf`` and ``$ref``, which apply to the same instance;
+        * ``unselected``: the schemas of the properties ``names`` (those reaching a
+          discriminator, the same for every call at one place) become ``true``.
 
         Its errors map to the same spec pointers and notes as the original's."""
         key = (def_id, path, kind)
@@ -252,6 +256,9 @@ class Compiler:
             if kind == "remainder":
                 node.pop("allOf", None)
                 node.pop("$ref", None)
+            elif kind == "unselected":
+                node["properties"] = {key: anything if key in names else value
+                                      for key, value in node["properties"].items()}
             else:
                 node.pop("items", None)
                 if isinstance(node.get("properties"), dict):

@@ -110,8 +110,8 @@ def _container_last(check: tuple[Any, Any]) -> bool:
 class _Part:
     """What the locator knows of one place of the schema, prepared once."""
 
-    __slots__ = ("children", "counts", "extra", "kind", "members", "own", "place",
-                 "schema_pointer", "selector", "selects", "types", "validator")
+    __slots__ = ("children", "counts", "extra", "kind", "members", "own", "place", "rest",
+                 "schema_pointer", "selecting", "selector", "selects", "types", "validator")
 
     def __init__(self, kind: int, validator: jsonschema_rs.Validator, place: _Place) -> None:
         self.kind = kind
@@ -132,6 +132,10 @@ class _Part:
         # arrays that admit lists: (keyword, its value, its spec pointer) of minItems,
         # maxItems and uniqueItems, read off the schema when a big list fails them
         self.counts: list[tuple[str, Any, str]] | None = None
+        # objects whose properties reach a discriminator (not through additionalProperties):
+        # the schema with those properties' schemas made ``true``, and their checks
+        self.rest: jsonschema_rs.Validator | None = None
+        self.selecting: list[tuple[str, Callable[[Any], bool], _Place]] = []
 
 
 _UNIQUE = jsonschema_rs.Draft202012Validator({"uniqueItems": True}).is_valid
@@ -244,6 +248,18 @@ class Locator:
 
     def _object(self, part: _Part, instance: dict[str, Any], prefix: str, depth: int,
                 known: bool, walk: _Walk) -> Iterator[Violation]:
+        rest = part.rest
+        if rest is not None and (walk.tiny or small(instance)):
+            # A small object split only for its discriminated properties: the engine
+            # reports everything else at once, then each failing union is located.
+            yield from walk.leaf(rest, instance, prefix, walk.location, walk.name)
+            for key, is_valid, place in part.selecting:
+                if key in instance:
+                    value = instance[key]
+                    if not is_valid(value):
+                        yield from self._locate(place, value, prefix + "/" + escape_token(key),
+                                                depth + 1, True, walk)
+            return
         own = part.own
         assert own is not None
         # The shallow schema looks at the names only: the values need not be converted.
@@ -348,6 +364,14 @@ class Locator:
             if type(extra) is dict:
                 at = join_pointer(path, "additionalProperties")
                 part.extra = self._check((def_id, at))
+                if compiler.selects_within(def_id, at):
+                    return part
+            selecting = [key for key in properties if compiler.selects_within(
+                def_id, join_pointer(path, "properties", key))]
+            if selecting:
+                part.rest = compiler.build_at(compiler.variant(
+                    def_id, path, "unselected", frozenset(selecting)), "", formats)
+                part.selecting = [part.children[key] for key in selecting]
             return part
         if node.keys() <= _ARRAY_SPLIT and type(node.get("items")) is dict:
             part = _Part(_ARRAY, whole, (def_id, path))
