@@ -52,7 +52,7 @@ def json_decoder(max_depth: int, reject_duplicate_keys: bool) -> Callable[[bytes
     def decode(body: bytes) -> Any:
         if body.startswith(_BOMS):
             raise BodyError("body must be UTF-8 JSON without a byte order mark", "contentEncoding")
-        deep, big = scan_json(body, max_depth)
+        deep, big, _ = scan_json(body, max_depth)
         try:
             if not deep:
                 value = orjson.loads(body)
@@ -82,14 +82,17 @@ def too_deep(max_depth: int) -> BodyError:
     return BodyError(f"body is nested deeper than {max_depth} levels", "maxDepth")
 
 
-def scan_json(body: bytes, max_depth: int) -> tuple[bool, bool]:
+def scan_json(body: bytes, max_depth: int, few: int = 0) -> tuple[bool, bool, bool]:
     """(could ``body`` nest deeper than ``max_depth``, could it hold an integer of 19 digits
-    or more), in one pass that maps digits to "0" and both opening brackets to "[". When both
-    are False, ``orjson.loads(body)`` is the body's exact value within the limit."""
+    or more, does it hold at most ``few`` containers), in one pass that maps digits to "0"
+    and both opening brackets to "[". When the first two are False, ``orjson.loads(body)``
+    is the body's exact value within the limit. The third is False for a body of more than
+    one chunk, whatever it holds (it is not counted to the end)."""
     scan = body.translate(_SCAN)
-    deep = (scan.count(b"[") > max_depth if len(scan) <= _CHUNK
-            else _more_brackets(scan, max_depth))
-    return deep, _BIG_INT in scan
+    if len(scan) <= _CHUNK:
+        brackets = scan.count(b"[")
+        return brackets > max_depth, _BIG_INT in scan, brackets <= few
+    return _more_brackets(scan, max_depth), _BIG_INT in scan, False
 
 
 def _more_brackets(scan: bytes, limit: int) -> bool:

@@ -150,6 +150,7 @@ class Compiler:
         self.container = "definitions" if self.draft == 4 else "$defs"
         self.notes: dict[str, Note] = {}
         self.schema_pointers: dict[str, str] = {}  # engine keyword location -> spec pointer
+        self.reports: dict[str, Any] = {}  # engine keyword location -> _violations.Report
         self.selectors: dict[str, Selector] = {}
         self._defs: dict[str, _Definition] = {}
         self._ids: dict[Key, str] = {}

@@ -145,7 +145,7 @@ class BodyPolicy:
             return _DECODE  # it names the error
         if validator.is_valid(value):
             return value
-        maybe_deep, big = scan_json(body, limit)
+        maybe_deep, big, few = scan_json(body, limit, SMALL)
         if big:
             return _DECODE  # the exact integers may tell another story
         long = None
@@ -153,7 +153,7 @@ class BodyPolicy:
             deeper, long = survey(value, limit)
             if deeper:
                 raise self._undecodable(too_deep(limit))
-        raise self._nonconforming(validator, value, body, settings, long, is_json=True)
+        raise self._nonconforming(validator, value, body, settings, long, few=few)
 
     def _decoded(self, body: bytes, entry: MediaEntry, media_type: MediaType,
                  settings: Settings) -> tuple[Any, Any]:
@@ -172,10 +172,12 @@ class BodyPolicy:
             Violation("body", None, pointer, keyword, message, "")])
 
     def _nonconforming(self, validator: SchemaValidator, value: Any, body: bytes,
-                       settings: Settings, long: bool | None = None, is_json: bool = False
-                       ) -> RequestValidationError:
-        # A JSON body's brackets bound its containers (strings can only add to the count).
-        few = is_json and body.count(b"{") + body.count(b"[") <= SMALL
+                       settings: Settings, long: bool | None = None, is_json: bool = False,
+                       few: bool | None = None) -> RequestValidationError:
+        # A JSON body's brackets bound its containers (strings can only add to the count):
+        # ``few`` when the caller counted them already (scan_json).
+        if few is None:
+            few = is_json and body.count(b"{") + body.count(b"[") <= SMALL
         violations = validator.first_violations(value, settings.max_errors,
                                                 large=len(body) > LARGE_BODY, long=long,
                                                 small=few or None)

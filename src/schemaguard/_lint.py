@@ -141,6 +141,7 @@ class _Checker:
         self.spec = spec
         self.findings: list[Finding] = []
         self._linted: set[tuple[str, str]] = set()  # request schemas already linted
+        self._schemas: list[tuple[str, str, Any]] | None = None  # _all_schemas, once walked
 
     def add(self, rule: str, message: str, pointer: str, uri: str | None = None) -> None:
         document = self.spec.document(uri or self.spec.uri)
@@ -536,27 +537,42 @@ class _Checker:
                                                    join_pointer(pointer, "$ref"))
         return uri, pointer, node
 
-    def _all_schemas(self) -> Iterator[tuple[str, str, Any]]:
+    def _all_schemas(self) -> list[tuple[str, str, Any]]:
+        """(uri, pointer, schema) of every schema the spec uses or declares, each once;
+        walked once for the rules that read them all."""
+        if self._schemas is not None:
+            return self._schemas
+        found: list[tuple[str, str, Any]] = []
         seen: set[tuple[str, str]] = set()
-        roots = [(u.uri, u.pointer) for u in self.spec.index.uses]
-        components = self.spec.content.get("components")
+        spec = self.spec
+        # (uri, pointer, the schema there or _UNREAD): a child is carried with its pointer.
+        roots: list[tuple[str, str, Any]] = [(u.uri, u.pointer, _UNREAD)
+                                              for u in spec.index.uses]
+        components = spec.content.get("components")
         schemas = components.get("schemas") if isinstance(components, dict) else None
-        roots += [(self.spec.uri, join_pointer("/components/schemas", n))
-                  for n in (schemas if isinstance(schemas, dict) else {})]
+        if isinstance(schemas, dict):
+            roots += [(spec.uri, join_pointer("/components/schemas", name), schema)
+                      for name, schema in schemas.items()]
         stack = list(reversed(roots))
         while stack:
-            uri, pointer = stack.pop()
+            uri, pointer, schema = stack.pop()
             if (uri, pointer) in seen:
                 continue
             seen.add((uri, pointer))
-            schema = _value_at(self.spec.document(uri).content, pointer)
-            yield uri, pointer, schema
+            if schema is _UNREAD:
+                schema = _value_at(spec.document(uri).content, pointer)
+            found.append((uri, pointer, schema))
             if isinstance(schema, dict):
-                stack.extend((uri, join_pointer(pointer, *path))
-                             for path, _, _ in subschemas(schema))
+                stack.extend((uri, join_pointer(pointer, *path), value)
+                             for path, value, _ in subschemas(schema))
                 if isinstance(schema.get("$ref"), str):  # into other files too
-                    stack.append(self.spec.resolve(schema["$ref"], uri,
-                                                   join_pointer(pointer, "$ref"))[:2])
+                    stack.append(spec.resolve(schema["$ref"], uri,
+                                              join_pointer(pointer, "$ref")))
+        self._schemas = found
+        return found
+
+
+_UNREAD: Any = object()  # a schema whose value is read from its pointer when it is reached
 
 
 def _pointers(document: Any) -> dict[int, str]:

@@ -197,48 +197,97 @@ def _keyword_search(node: Any, path: list[str | int], at: int, taken: list[str |
     return None
 
 
-def convert(
-    compiler: Compiler, error: jsonschema_rs.ValidationError, location: Location,
-    name: str | None, prefix: str = "", instance: Any = UNKNOWN,
-    schema: Any = UNKNOWN,
-) -> Iterator[Violation]:
-    """The violations one engine error stands for (its instance found at ``prefix``;
-    ``instance``, when given, is the value the engine checked: see ``instance_pointer``;
-    ``schema`` the plain schema it ran, for errors without a keyword location)."""
-    kind = error.kind
-    keyword = kind.name
-    path = error.instance_path
-    pointer = prefix + (_pointer(path) if instance is UNKNOWN or not _may_drop(instance, path)
-                        else instance_pointer(error, instance))
-    where = error.absolute_keyword_location
-    if where is None and schema is not UNKNOWN:
-        schema_pointer = plain_schema_pointer(schema, error.schema_path)
-    else:
-        schema_pointer = schema_pointer_of(compiler, where, error.schema_path)
-    if where is not None:
-        selector = compiler.selectors.get(where)
-        if selector is not None and isinstance(kind, (_Kind.OneOfNotValid, _Kind.AnyOf)):
-            yield from _selected(compiler, error, selector, location, name, schema_pointer,
-                                 pointer, prefix, instance)
-            return
+_KEPT = 65_536  # keyword locations remembered per compiler (bounded by the spec's keywords)
+_PLAIN, _REQUIRED, _UNEXPECTED = range(3)
+# Kinds whose message is made of the schema's values only: the same at one keyword location.
+_SCHEMA_MESSAGES = (_Kind.Type, _Kind.Minimum, _Kind.Maximum, _Kind.ExclusiveMinimum,
+                    _Kind.ExclusiveMaximum, _Kind.MultipleOf, _Kind.MinLength, _Kind.MaxLength,
+                    _Kind.Pattern, _Kind.Format, _Kind.Enum, _Kind.Constant, _Kind.MinItems,
+                    _Kind.MaxItems, _Kind.UniqueItems, _Kind.MinProperties,
+                    _Kind.MaxProperties, _Kind.AdditionalProperties,
+                    _Kind.UnevaluatedProperties, _Kind.FalseSchema, _Kind.OneOfNotValid,
+                    _Kind.OneOfMultipleValid, _Kind.AnyOf, _Kind.Not, _Kind.Contains)
+
+
+class Report:
+    """How the errors of one engine keyword location are reported, worked out once: its
+    spec pointer, selector and note, the error kind's keyword and (when it depends on the
+    schema only) message."""
+
+    __slots__ = ("keyword", "kind", "message", "note", "schema_pointer", "selector", "shape")
+
+    def __init__(self, compiler: Compiler, where: str, error: jsonschema_rs.ValidationError,
+                 kind: Any) -> None:
+        self.kind = type(kind)
+        self.keyword = keyword = kind.name
+        self.schema_pointer = schema_pointer_of(compiler, where, error.schema_path)
+        self.selector = compiler.selectors.get(where)
+        self.note: tuple[str, str, str] | None = None
         note = compiler.notes.get(where)
         if note is not None:
             origin = compiler.origin(where)
             uri = origin[0][0] if origin is not None else FRAGMENT
-            yield Violation(location, name, pointer, note.keyword, note.message,
-                            compiler.display((uri, note.schema_pointer), ""))
-            return
+            self.note = (note.keyword, note.message,
+                         compiler.display((uri, note.schema_pointer), ""))
+        self.message = message(kind, keyword) if isinstance(kind, _SCHEMA_MESSAGES) else None
+        self.shape = (_REQUIRED if isinstance(kind, _Kind.Required) else _UNEXPECTED if
+                      isinstance(kind, (_Kind.AdditionalProperties,
+                                        _Kind.UnevaluatedProperties)) else _PLAIN)
+
+
+def convert(
+    compiler: Compiler, error: jsonschema_rs.ValidationError, location: Location,
+    name: str | None, prefix: str = "", instance: Any = UNKNOWN,
+    schema: Any = UNKNOWN,
+) -> list[Violation]:
+    """The violations one engine error stands for (its instance found at ``prefix``;
+    ``instance``, when given, is the value the engine checked: see ``instance_pointer``;
+    ``schema`` the plain schema it ran, for errors without a keyword location)."""
+    path = error.instance_path
+    pointer = prefix + (_pointer(path) if instance is UNKNOWN or not _may_drop(instance, path)
+                        else instance_pointer(error, instance))
+    kind: Any = error.kind
+    where = error.absolute_keyword_location
+    if where is None:
+        return _unlocated(compiler, error, kind, location, name, pointer, schema)
+    report = compiler.reports.get(where)
+    if report is None or report.kind is not type(kind):
+        report = Report(compiler, where, error, kind)
+        if len(compiler.reports) < _KEPT:
+            compiler.reports[where] = report
+    if report.selector is not None and isinstance(kind, (_Kind.OneOfNotValid, _Kind.AnyOf)):
+        return list(_selected(compiler, error, report.selector, location, name,
+                              report.schema_pointer, pointer, prefix, instance))
+    if report.note is not None:
+        return [Violation(location, name, pointer, *report.note)]
+    keyword, schema_pointer = report.keyword, report.schema_pointer
+    text = report.message or message(kind, keyword)
+    if report.shape == _PLAIN:
+        return [Violation(location, name, pointer, keyword, text, schema_pointer)]
+    if report.shape == _REQUIRED:
+        return [Violation(location, name, join_pointer(pointer, kind.property), keyword, text,
+                          schema_pointer)]
+    return [Violation(location, name, join_pointer(pointer, prop), keyword, text,
+                      schema_pointer) for prop in kind.unexpected]
+
+
+def _unlocated(compiler: Compiler, error: jsonschema_rs.ValidationError, kind: Any,
+               location: Location, name: str | None, pointer: str, schema: Any
+               ) -> list[Violation]:
+    """convert for an error without a keyword location (a plain schema's)."""
+    keyword = kind.name
+    schema_pointer = (plain_schema_pointer(schema, error.schema_path) if schema is not UNKNOWN
+                      else schema_pointer_of(compiler, None, error.schema_path))
     text = message(kind, keyword)
     match kind:
         case _Kind.Required(prop):
-            yield Violation(location, name, join_pointer(pointer, prop), keyword, text,
-                            schema_pointer)
+            return [Violation(location, name, join_pointer(pointer, prop), keyword, text,
+                              schema_pointer)]
         case _Kind.AdditionalProperties(unexpected) | _Kind.UnevaluatedProperties(unexpected):
-            for prop in unexpected:
-                yield Violation(location, name, join_pointer(pointer, prop), keyword, text,
-                                schema_pointer)
+            return [Violation(location, name, join_pointer(pointer, prop), keyword, text,
+                              schema_pointer) for prop in unexpected]
         case _:
-            yield Violation(location, name, pointer, keyword, text, schema_pointer)
+            return [Violation(location, name, pointer, keyword, text, schema_pointer)]
 
 
 def schema_pointer_of(compiler: Compiler, where: str | None, schema_path: list[str | int]) -> str:
