@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import schemaguard as sg
-from schemaguard import _guard
+from schemaguard import _verify
 
 OK = {"200": {"description": "ok"}}
 SPEC = {
@@ -56,7 +56,7 @@ def check_async(g: sg.Guard) -> tuple[Any, float]:
 def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """The async deadline as Python 3.11+ runs it (asyncio.timeout) and as 3.10 does."""
     if request.param == "wait_for":
-        monkeypatch.setattr(_guard, "timeout_at", None)
+        monkeypatch.setattr(_verify, "timeout_at", None)
     return str(request.param)
 
 

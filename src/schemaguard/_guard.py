@@ -22,7 +22,6 @@ from typing import Any
 from ._assemble import MODES, RESPONSE_MODES, assemble, choice, positive
 from ._body import MediaEntry, json_decoder
 from ._content import BodyPolicy
-from ._deadline import Resumed, timeout_at
 from ._drift import DriftRecorder
 from ._http import (
     HeaderMap,
@@ -45,13 +44,13 @@ from ._router import Router
 from ._scan import DETECTORS, SCAN_MODES, Detector, Scanner
 from ._security import (
     AuthResult,
-    Credentials,
     RequestContext,
     Verifier,
     authenticate,
     certificate_from_header,
 )
 from ._spec import Spec, load_spec
+from ._verify import future_returned, verify, verify_within
 from .errors import (
     InsufficientScope,
     MethodNotAllowed,
@@ -487,7 +486,7 @@ class Guard:
                                      "awaitable: use check_request_async")
                 if isinstance(result, concurrent.futures.Future):
                     steps.close()
-                    raise _future_returned(credentials.scheme)
+                    raise future_returned(credentials.scheme)
                 if limit is not None and time.monotonic() - started > limit:
                     steps.close()
                     raise VerifierTimeout(credentials.scheme, limit)
@@ -508,9 +507,9 @@ class Guard:
                 verifier, credentials = call
                 try:
                     if limit is None:
-                        result = await _verify(verifier, credentials)
+                        result = await verify(verifier, credentials)
                     else:
-                        result = await _verify_within(verifier, credentials, limit)
+                        result = await verify_within(verifier, credentials, limit)
                 except InsufficientScope as exc:
                     call = steps.throw(exc)
                     continue
@@ -622,78 +621,6 @@ class Guard:
 _ANONYMOUS = AuthResult(None, {})
 _NO_ROUTE_PARAMS: dict[str, str] = {}  # a literal path's; only ever read
 _EXACT_ROUTES = 4096
-
-
-async def _verify(verifier: Verifier, credentials: Credentials) -> Any:
-    """A verifier's answer, from the event loop: a coroutine function is awaited, a sync
-    verifier runs in a worker thread (and an awaitable it returns is awaited)."""
-    if inspect.iscoroutinefunction(verifier):
-        return await verifier(credentials)
-    result = await asyncio.to_thread(verifier, credentials)
-    if inspect.isawaitable(result):
-        return await result
-    if isinstance(result, concurrent.futures.Future):
-        raise _future_returned(credentials.scheme)
-    return result
-
-
-async def _verify_within(verifier: Verifier, credentials: Credentials, limit: float) -> Any:
-    """_verify within ``limit`` seconds, else VerifierTimeout.
-
-    At the deadline the verifier's coroutine is cancelled (it gets CancelledError); a sync
-    verifier's thread cannot be stopped: it runs on and its answer is discarded, as is any
-    answer that comes after the deadline (a verifier that swallowed the cancellation, or held
-    the loop). Only this deadline is a VerifierTimeout: a TimeoutError the verifier raises
-    itself (its database client timing out) stays its own exception, a fault like any other.
-    """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    rest: Awaitable[Any]
-    if inspect.iscoroutinefunction(verifier):
-        # Stepped once by hand (_deadline.py): one that answers without waiting, from its
-        # cache, needs no timer.
-        pending = verifier(credentials).__await__()
-        try:
-            yielded = next(pending)
-        except StopIteration as done:
-            if loop.time() >= deadline:  # it held the loop past the deadline
-                raise VerifierTimeout(credentials.scheme, limit) from None
-            return done.value
-        except Exception as exc:
-            if loop.time() >= deadline:
-                raise VerifierTimeout(credentials.scheme, limit) from exc
-            raise
-        rest = Resumed(pending, yielded)
-    else:
-        rest = _verify(verifier, credentials)
-    if timeout_at is None:  # Python 3.10
-        # wait_for's timeout and the verifier's own look alike: the clock tells them apart.
-        try:
-            result = await asyncio.wait_for(rest, deadline - loop.time())
-        except Exception:
-            if loop.time() >= deadline:
-                raise VerifierTimeout(credentials.scheme, limit) from None
-            raise
-        if loop.time() >= deadline:
-            raise VerifierTimeout(credentials.scheme, limit)
-        return result
-    scope = timeout_at(deadline)
-    try:
-        async with scope:
-            result = await rest
-    except Exception:
-        if scope.expired():
-            raise VerifierTimeout(credentials.scheme, limit) from None
-        raise
-    if scope.expired():  # the verifier swallowed the cancellation: too late all the same
-        raise VerifierTimeout(credentials.scheme, limit)
-    return result
-
-
-def _future_returned(scheme: str) -> ValueError:
-    # A Future is truthy: taken as a principal, it would let every request through.
-    return ValueError(f"the verifier for `{scheme}` returned a concurrent.futures.Future; "
-                      "return the principal (or make the verifier async)")
 
 
 def _declares_over(declared: str, cap: int) -> bool:
