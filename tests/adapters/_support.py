@@ -384,3 +384,33 @@ def answer_from(messages: Sequence[dict[str, Any]]) -> Answer:
     assert messages[-1].get("more_body", False) is False
     headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start["headers"]]
     return Answer(start["status"], headers, body)
+
+
+UNAVAILABLE = {"type": "about:blank", "title": "Service Unavailable", "status": 503,
+               "detail": "authentication did not complete in time"}
+
+
+def check_unavailable(answer: Answer, caplog: pytest.LogCaptureFixture, credential: str
+                      ) -> None:
+    """bad-inputs L07: the generic 503 of a verifier past ``verifier_timeout``, with a request
+    id, and one warning naming that id, the scheme (`bearer`) and the 0.05 s limit, never the
+    credential."""
+    assert answer.status == 503
+    assert answer.json() == UNAVAILABLE
+    assert answer.header("content-type") == "application/problem+json"
+    assert answer.header("content-length") == str(len(answer.body))
+    assert {name for name, _ in answer.headers} == {"content-type", "content-length",
+                                                    "x-request-id"}
+    request_id = answer.header("x-request-id")
+    assert request_id
+    records = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(records) == 1
+    assert records[0].name == "schemaguard"
+    assert records[0].levelno == logging.WARNING
+    message = records[0].getMessage()
+    assert request_id in message
+    assert "`bearer`" in message
+    assert "0.05 s" in message
+    assert credential not in message
+    assert records[0].schemaguard == {  # type: ignore[attr-defined]
+        "request_id": request_id, "status": 503, "scheme": "bearer", "timeout": 0.05}

@@ -31,6 +31,7 @@ from ._support import (
     Answer,
     Verifiers,
     answer_from,
+    check_unavailable,
     http_scope,
 )
 
@@ -470,10 +471,6 @@ def test_slow_sync_verifier_does_not_block_the_loop() -> None:
     assert max(b - a for a, b in itertools.pairwise(ticks)) < 0.15
 
 
-UNAVAILABLE = {"type": "about:blank", "title": "Service Unavailable", "status": 503,
-               "detail": "authentication did not complete in time"}
-
-
 def _slow_verifier(kind: str) -> Any:
     """A verifier far slower than the 0.05 s limit the tests below set."""
 
@@ -505,26 +502,8 @@ def test_slow_verifier_is_a_generic_503(kind: str, caplog: pytest.LogCaptureFixt
     with caplog.at_level(logging.INFO, logger="schemaguard"):
         sent, waited = asyncio.run(main())
     answer = answer_from(sent)
-    assert answer.status == 503
     assert waited < 0.25  # the answer did not wait for the verifier
-    assert answer.json() == UNAVAILABLE
-    assert answer.header("content-type") == PROBLEM
-    assert answer.header("content-length") == str(len(answer.body))
-    assert {name for name, _ in answer.headers} == {"content-type", "content-length",
-                                                    "x-request-id"}
-    request_id = answer.header("x-request-id")
-    assert request_id
-    logged = [r for r in caplog.records if r.levelno >= logging.WARNING]
-    assert len(logged) == 1
-    assert logged[0].name == "schemaguard"
-    assert logged[0].levelno == logging.WARNING
-    message = logged[0].getMessage()
-    assert request_id in message
-    assert "`bearer`" in message
-    assert "0.05 s" in message
-    assert WRITER not in message
-    assert logged[0].schemaguard == {"request_id": request_id, "status": 503,
-                                     "scheme": "bearer", "timeout": 0.05}
+    check_unavailable(answer, caplog, WRITER)
     assert inner.calls == []
     assert receive.calls == 0
 
