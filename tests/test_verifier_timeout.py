@@ -80,6 +80,16 @@ def test_bad_values_are_refused(value: Any) -> None:
         guard(bool, verifier_timeout=value)
 
 
+@pytest.mark.parametrize("value", [0, -1, True, "30", float("nan"), float("inf")],
+                         ids=["zero", "negative", "bool", "str", "nan", "inf"])
+def test_body_timeout_takes_the_same_durations(value: Any) -> None:
+    """body_timeout (the ASGI body deadline) is checked as verifier_timeout is: True or NaN
+    seconds would make every body time out at once, or never."""
+    with pytest.raises(ValueError, match="body_timeout must be a positive number of seconds"):
+        guard(bool, body_timeout=value)
+    assert guard(bool, body_timeout=2).body_timeout == 2.0
+
+
 def test_middlewares_accept_the_option() -> None:
     from schemaguard.asgi import GuardMiddleware as Asgi
     from schemaguard.wsgi import GuardMiddleware as Wsgi

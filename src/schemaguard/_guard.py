@@ -13,13 +13,12 @@ import concurrent.futures
 import fnmatch
 import inspect
 import logging
-import math
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
-from ._assemble import MODES, RESPONSE_MODES, assemble, choice, positive
+from ._assemble import MODES, RESPONSE_MODES, assemble, choice, positive, seconds
 from ._body import MediaEntry, json_decoder
 from ._content import BodyPolicy
 from ._drift import DriftRecorder
@@ -172,17 +171,9 @@ class Guard:
         self.max_json_depth = positive("max_json_depth", max_json_depth)
         self.max_fields = positive("max_fields", max_fields)
         self.max_errors = positive("max_errors", max_errors)
-        if not isinstance(body_timeout, (int, float)) or body_timeout <= 0:
-            raise ValueError(f"body_timeout must be a positive number, not {body_timeout!r}")
-        self.body_timeout = float(body_timeout)
-        if verifier_timeout is not None and (
-                isinstance(verifier_timeout, bool)
-                or not isinstance(verifier_timeout, (int, float))
-                or not math.isfinite(verifier_timeout) or verifier_timeout <= 0):
-            raise ValueError("verifier_timeout must be a positive number of seconds or None, "
-                             f"not {verifier_timeout!r}")
-        self.verifier_timeout = (float(verifier_timeout) if verifier_timeout is not None
-                                 else None)
+        self.body_timeout = seconds("body_timeout", body_timeout)
+        self.verifier_timeout = (seconds("verifier_timeout", verifier_timeout)
+                                 if verifier_timeout is not None else None)
         self.invalid_status = choice("invalid_status", invalid_status, (400, 422))
         self.content_encodings = tuple(choice("content_encodings", c.lower(), CODINGS)
                                        for c in content_encodings)
