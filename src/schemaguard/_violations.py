@@ -230,9 +230,28 @@ class Report:
             self.note = (note.keyword, note.message,
                          compiler.display((uri, note.schema_pointer), ""))
         self.message = message(kind, keyword) if isinstance(kind, _SCHEMA_MESSAGES) else None
-        self.shape = (_REQUIRED if isinstance(kind, _Kind.Required) else _UNEXPECTED if
-                      isinstance(kind, (_Kind.AdditionalProperties,
-                                        _Kind.UnevaluatedProperties)) else _PLAIN)
+        self.shape = _shape(kind)
+
+
+def _shape(kind: Any) -> int:
+    """Where an error kind's violations point: at the instance, at the missing property, or
+    at each unexpected one."""
+    if isinstance(kind, _Kind.Required):
+        return _REQUIRED
+    if isinstance(kind, (_Kind.AdditionalProperties, _Kind.UnevaluatedProperties)):
+        return _UNEXPECTED
+    return _PLAIN
+
+
+def _emit(shape: int, kind: Any, location: Location, name: str | None, pointer: str,
+          keyword: str, text: str, schema_pointer: str) -> list[Violation]:
+    if shape == _PLAIN:
+        return [Violation(location, name, pointer, keyword, text, schema_pointer)]
+    if shape == _REQUIRED:
+        return [Violation(location, name, join_pointer(pointer, kind.property), keyword, text,
+                          schema_pointer)]
+    return [Violation(location, name, join_pointer(pointer, prop), keyword, text,
+                      schema_pointer) for prop in kind.unexpected]
 
 
 def convert(
@@ -260,15 +279,9 @@ def convert(
                               report.schema_pointer, pointer, prefix, instance))
     if report.note is not None:
         return [Violation(location, name, pointer, *report.note)]
-    keyword, schema_pointer = report.keyword, report.schema_pointer
-    text = report.message or message(kind, keyword)
-    if report.shape == _PLAIN:
-        return [Violation(location, name, pointer, keyword, text, schema_pointer)]
-    if report.shape == _REQUIRED:
-        return [Violation(location, name, join_pointer(pointer, kind.property), keyword, text,
-                          schema_pointer)]
-    return [Violation(location, name, join_pointer(pointer, prop), keyword, text,
-                      schema_pointer) for prop in kind.unexpected]
+    keyword = report.keyword
+    return _emit(report.shape, kind, location, name, pointer, keyword,
+                 report.message or message(kind, keyword), report.schema_pointer)
 
 
 def _unlocated(compiler: Compiler, error: jsonschema_rs.ValidationError, kind: Any,
@@ -278,16 +291,8 @@ def _unlocated(compiler: Compiler, error: jsonschema_rs.ValidationError, kind: A
     keyword = kind.name
     schema_pointer = (plain_schema_pointer(schema, error.schema_path) if schema is not UNKNOWN
                       else schema_pointer_of(compiler, None, error.schema_path))
-    text = message(kind, keyword)
-    match kind:
-        case _Kind.Required(prop):
-            return [Violation(location, name, join_pointer(pointer, prop), keyword, text,
-                              schema_pointer)]
-        case _Kind.AdditionalProperties(unexpected) | _Kind.UnevaluatedProperties(unexpected):
-            return [Violation(location, name, join_pointer(pointer, prop), keyword, text,
-                              schema_pointer) for prop in unexpected]
-        case _:
-            return [Violation(location, name, pointer, keyword, text, schema_pointer)]
+    return _emit(_shape(kind), kind, location, name, pointer, keyword, message(kind, keyword),
+                 schema_pointer)
 
 
 def schema_pointer_of(compiler: Compiler, where: str | None, schema_path: list[str | int]) -> str:
