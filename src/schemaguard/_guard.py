@@ -76,11 +76,11 @@ OFFLOAD_BYTES = 262_144
 _Head = tuple[Found, MediaEntry | None, MediaType | None]
 
 
-def _declares_body(headers: HeaderMap) -> bool:
-    length = headers.get("content-length")
+def _declares_body(context: RequestContext) -> bool:
+    length = context.content_length
     if length is not None:
         return length.strip() not in ("", "0")
-    return "transfer-encoding" in headers
+    return "transfer-encoding" in context.headers
 
 
 class ValidatedRequest:
@@ -207,6 +207,14 @@ class Guard:
         # parameters: the usual request skips the base paths and the trie. Filled on first
         # match; only the spec's literal paths (times base paths, then methods) can enter.
         self._exact: dict[str, dict[str, OperationPlan]] = {}
+        # Read by adapters for every request: whether any operation authenticates with a
+        # client certificate (else the server's certificate is not looked up), and whether
+        # any response is inspected (else none is buffered).
+        self.needs_client_cert = any(
+            scheme.type == "mutualTLS" for plan in self._plans.values()
+            for requirement in plan.security.requirements for scheme, _ in requirement)
+        self._inspects_any = (self.scanner is not None or drift is not None or any(
+            plan.settings.validate_responses != "off" for plan in self._plans.values()))
         if eager:
             self.compile_all()
 
@@ -254,7 +262,7 @@ class Guard:
 
     def inspects_responses(self, operation: Operation) -> bool:
         """Whether responses of ``operation`` are validated or scanned (so buffered)."""
-        return (self.scanner is not None or self.drift is not None
+        return self._inspects_any and (self.scanner is not None or self.drift is not None
                 or self.response_mode(operation) != "off")
 
     def inspect_response(self, operation: Operation, response: HttpResponse, *,
@@ -428,9 +436,9 @@ class Guard:
     def _prepare(self, plan: OperationPlan, request: HttpRequest) -> RequestContext:
         headers = HeaderMap.of(request.headers)
         settings = plan.settings
-        if request.body or "content-length" in headers:
+        declared = headers.get("content-length")
+        if declared is not None or request.body:
             cap = settings.max_body_bytes
-            declared = headers.get("content-length")
             if len(request.body) > cap or (declared is not None and
                                            _declares_over(declared, cap)):
                 raise _too_large(cap)
@@ -443,7 +451,7 @@ class Guard:
         cookies = parse_cookies(headers.get_all("cookie")) if plan.needs_cookies else {}
         if self.trusted_proxy_cert_header is not None:
             request = self._with_proxy_cert(request, headers)
-        return RequestContext(request, headers, query, cookies, too_many)
+        return RequestContext(request, headers, query, cookies, too_many, declared)
 
     def _authenticate(self, plan: OperationPlan, context: RequestContext) -> AuthResult:
         steps = authenticate(plan.security, context, self.verifiers)
@@ -525,7 +533,7 @@ class Guard:
             raise self._invalid("too many query fields", [Violation(
                 "query", None, "", "maxProperties",
                 f"more than {settings.max_fields} query fields", "")])
-        if context.request.body or (deferred and _declares_body(headers)):
+        if context.request.body or (deferred and _declares_body(context)):
             entry, media_type = self.bodies.media_type(plan, headers)
         else:
             entry, media_type = None, None

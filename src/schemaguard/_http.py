@@ -260,6 +260,12 @@ class _EnvironHeaderMap(HeaderMap):
 
     def isdisjoint(self, names: Iterable[str]) -> bool:
         environ = self._environ
+        if type(names) is tuple:  # the guard's own names: one lookup of their keys
+            keys = _KEY_SETS.get(names)
+            if keys is None:
+                keys = _key_set(names)
+            if keys:
+                return environ.keys().isdisjoint(keys)
         for name in names:  # no generator: this runs for every request
             key, cgi = _ENVIRON_KEYS.get(name) or _environ_keys(name)
             if key in environ or (cgi is not None and environ.get(cgi)):
@@ -277,6 +283,21 @@ _CGI_KEYS = {name: key for key, name in _CGI_HEADERS}
 # "CONTENT_TYPE"): where a header's values are. The names are those the guard asks about
 # (the spec's), so the cache stays small.
 _ENVIRON_KEYS: dict[str, tuple[str, str | None]] = {}
+
+
+# A tuple of names without CGI headers -> the environ keys of their values (an empty set for
+# a tuple with a CGI header: an empty CONTENT_TYPE is no header, so those are looked up one
+# by one). Only the guard's constant tuples are asked about.
+_KEY_SETS: dict[tuple[str, ...], frozenset[str]] = {}
+
+
+def _key_set(names: tuple[str, ...]) -> frozenset[str]:
+    found = [_ENVIRON_KEYS.get(name) or _environ_keys(name) for name in names]
+    keys = frozenset() if any(cgi is not None for _, cgi in found) else frozenset(
+        key for key, _ in found if key)
+    if len(_KEY_SETS) < 64:
+        _KEY_SETS[names] = keys
+    return keys
 
 
 def _environ_keys(name: str) -> tuple[str, str | None]:

@@ -115,26 +115,22 @@ class OperationPlan:
                                    if p.location == "query" and p.style == "deepObject")
         self.needs_cookies = any(p.location == "cookie" for p in self.parameters) or any(
             s.location == "cookie" for req in security.requirements for s, _ in req)
-        self._validators: Validators | None = None
+        # The validators once built: a plain attribute, read for every request (no property).
+        self.compiled: Validators | None = None
         self._closed: dict[str, SchemaValidator] = {}
         self._lock = threading.Lock()
         # Content-Type header value -> the declared entry it selects (accepted values only).
         self.media_types: dict[str, tuple[MediaEntry | None, MediaType | None]] = {}
 
-    @property
-    def compiled(self) -> Validators | None:
-        """The validators if they were built already (the request path's fast check)."""
-        return self._validators
-
     def validators(self) -> Validators:
         """The compiled validators, built exactly once."""
-        found = self._validators
+        found = self.compiled
         if found is not None:
             return found
         with self._lock:
-            if self._validators is None:
-                self._validators = self._compile()
-            return self._validators
+            if self.compiled is None:
+                self.compiled = self._compile()
+            return self.compiled
 
     def read_parameters(
         self, context: RequestContext, route_params: dict[str, str], reject_unknown: bool

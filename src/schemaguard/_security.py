@@ -119,16 +119,18 @@ class _Malformed(Exception):
 class RequestContext:
     """Parsed parts of a request that security and parameters share."""
 
-    __slots__ = ("_raw_query", "cookies", "headers", "query", "request", "too_many_fields")
+    __slots__ = ("_raw_query", "content_length", "cookies", "headers", "query", "request",
+                 "too_many_fields")
 
     def __init__(self, request: HttpRequest, headers: HeaderMap,
                  query: dict[str, list[str]], cookies: dict[str, list[str]],
-                 too_many_fields: bool = False) -> None:
+                 too_many_fields: bool = False, content_length: str | None = None) -> None:
         self.request = request
         self.headers = headers
         self.query = query
         self.cookies = cookies
         self.too_many_fields = too_many_fields
+        self.content_length = content_length  # the Content-Length header, looked up once
         self._raw_query: dict[str, list[str]] | None = None
 
     @property

@@ -58,7 +58,8 @@ class GuardMiddleware:
         body = _Body(receive, self.guard.body_timeout)
         validated: ValidatedRequest | None
         try:
-            validated = await self.guard.run_async(_request(scope), body.read)
+            validated = await self.guard.run_async(_request(scope, self.guard.needs_client_cert),
+                                                    body.read)
         except _Disconnected:
             return
         except RequestError as error:
@@ -258,7 +259,9 @@ class _ResponseCheck:
         await self.send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-def _request(scope: Scope) -> HttpRequest:
+def _request(scope: Scope, certificate: bool = True) -> HttpRequest:
+    """The request in ``scope``; the client certificate only when ``certificate`` (no
+    operation authenticates with one otherwise)."""
     raw_path = scope.get("raw_path")
     if raw_path:
         path = raw_path.decode("latin-1").split("?", 1)[0]
@@ -271,7 +274,8 @@ def _request(scope: Scope) -> HttpRequest:
     client = scope.get("client")
     return HttpRequest(scope.get("method", "GET"), path or "/", query,
                        ScopeHeaders(scope.get("headers", ())), b"",
-                       _client_cert(scope), str(client[0]) if client else None)
+                       _client_cert(scope) if certificate else None,
+                       str(client[0]) if client else None)
 
 
 def _announces_body(scope: Scope) -> bool:

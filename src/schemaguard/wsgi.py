@@ -77,7 +77,8 @@ class GuardMiddleware:
 
         validated: ValidatedRequest | None
         try:
-            validated = self.guard.run(_request(environ), read_body)
+            validated = self.guard.run(_request(environ, self.guard.needs_client_cert),
+                                       read_body)
         except RequestError as error:
             log_rejection(error)
             return _answer(start_response, *problem(error))
@@ -95,7 +96,9 @@ class GuardMiddleware:
         if complete:
             body = complete[0]
             environ["wsgi.input"] = io.BytesIO(body)
-            environ["CONTENT_LENGTH"] = str(len(body))
+            length = str(len(body))
+            if environ.get("CONTENT_LENGTH") != length:
+                environ["CONTENT_LENGTH"] = length
         elif chunks:  # report mode let a body through that was only partly read
             environ["wsgi.input"] = _Replay(b"".join(chunks), environ["wsgi.input"])
         environ["schemaguard"] = validated
@@ -161,7 +164,9 @@ def _answer(start_response: StartResponse, status: int, headers: list[tuple[str,
     return [body]
 
 
-def _request(environ: Environ) -> HttpRequest:
+def _request(environ: Environ, certificate: bool = True) -> HttpRequest:
+    """The request in ``environ``; the client certificate only when ``certificate`` (no
+    operation authenticates with one otherwise)."""
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     if raw:
         if "://" in raw.split("?", 1)[0]:
@@ -175,7 +180,7 @@ def _request(environ: Environ) -> HttpRequest:
             path = quote(path.encode("latin-1"), safe=_SAFE_PATH)
     return HttpRequest(environ.get("REQUEST_METHOD", "GET"), path or "/",
                        environ.get("QUERY_STRING", ""), EnvironHeaders(environ), b"",
-                       _client_cert(environ),
+                       _client_cert(environ) if certificate else None,
                        environ.get("REMOTE_ADDR") or None)
 
 

@@ -615,6 +615,29 @@ def test_mutual_tls_reads_the_tls_extension() -> None:
     assert inner.state["schemaguard"].principal == {"cn": "client"}
 
 
+def test_a_spec_without_mutual_tls_never_reads_the_tls_extension() -> None:
+    """Looking the certificate up costs every request: only specs that use it do."""
+
+    class Watched(dict[str, Any]):
+        reads = 0
+
+        def get(self, key: str, default: Any = None) -> Any:
+            Watched.reads += 1
+            return super().get(key, default)
+
+    spec = {**MTLS_SPEC, "paths": {"/open": {"get": {
+        "responses": {"200": {"description": "ok"}}}}}, "components": {}}
+    middleware = GuardMiddleware(Inner(), spec)
+    assert middleware.guard.needs_client_cert is False
+    scope = http_scope("GET", "/open", extensions=Watched(
+        {"tls": {"client_cert_chain": [PEM], "tls_version": 0x0304}}))
+    sent = asyncio.run(drive(middleware, scope, Script([EMPTY])))
+    assert answer_from(sent).status == 200
+    assert Watched.reads == 0
+    assert GuardMiddleware(Inner(), MTLS_SPEC,
+                           verifiers={"mtls": CertVerifier()}).guard.needs_client_cert is True
+
+
 @pytest.mark.parametrize("header", ["X-Client-Cert", "X-SSL-Client-Cert", "SSL-Client-Cert"])
 def test_mutual_tls_never_reads_a_certificate_header(header: str) -> None:
     verifier = CertVerifier()

@@ -4,6 +4,7 @@ reads, what the app gets back, which path it routes, and how it buffers response
 from __future__ import annotations
 
 import asyncio
+import base64
 import concurrent.futures
 import logging
 import time
@@ -260,6 +261,83 @@ def test_script_name_and_path_info_make_the_path() -> None:
                                  verifiers={"apiKey": lambda c: "svc", "bearer": lambda c: None})
     assert call(middleware, env).status == 200
     assert app.calls[0]["schemaguard"].query == {"limit": 5, "offset": 0}
+
+
+# -- mutual TLS ------------------------------------------------------------------------------
+
+DER = b"0\x82\x01\x0afake-but-opaque-certificate-bytes\x00\xff" * 3
+PEM = ("-----BEGIN CERTIFICATE-----\n"
+       + "\n".join(base64.b64encode(DER).decode()[i:i + 64]
+                   for i in range(0, len(base64.b64encode(DER)), 64))
+       + "\n-----END CERTIFICATE-----\n")
+MTLS_SPEC: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "mtls", "version": "1"},
+    "paths": {"/whoami": {"get": {"security": [{"mtls": []}],
+                                  "responses": {"200": {"description": "ok"}}}},
+              "/open": {"get": {"responses": {"200": {"description": "ok"}}}}},
+    "components": {"securitySchemes": {"mtls": {"type": "mutualTLS"}}},
+}
+OPEN_SPEC: dict[str, Any] = {**MTLS_SPEC, "paths": {"/open": MTLS_SPEC["paths"]["/open"]},
+                             "components": {}}
+
+
+class PeerSocket:
+    """gunicorn.socket: the TLS socket the server verified the client certificate on."""
+
+    def __init__(self, der: bytes | None) -> None:
+        self.der = der
+        self.calls = 0
+
+    def getpeercert(self, binary_form: bool = False) -> bytes | None:
+        self.calls += 1
+        assert binary_form
+        return self.der
+
+
+def _cert_verifier(seen: list[bytes | None]) -> Any:
+    def verify(credentials: sg.Credentials) -> Any:
+        seen.append(credentials.client_cert)
+        return {"cn": "client"} if credentials.client_cert == DER else None
+    return verify
+
+
+@pytest.mark.parametrize("where", ["SSL_CLIENT_CERT", "gunicorn.socket"])
+def test_mutual_tls_reads_the_certificate_the_server_verified(where: str) -> None:
+    seen: list[bytes | None] = []
+    app = App()
+    extra = {"SSL_CLIENT_CERT": PEM} if where == "SSL_CLIENT_CERT" else {
+        "gunicorn.socket": PeerSocket(DER)}
+    env = environ("GET", "/whoami", **extra)
+    answer = call(GuardMiddleware(app, MTLS_SPEC, verifiers={"mtls": _cert_verifier(seen)}),
+                  env)
+    assert answer.status == 200
+    assert seen == [DER]
+    assert app.calls[0]["schemaguard"].principal == {"cn": "client"}
+
+
+def test_mutual_tls_never_reads_a_certificate_header() -> None:
+    seen: list[bytes | None] = []
+    app = App()
+    env = environ("GET", "/whoami", [("X-SSL-Client-Cert", PEM.replace("\n", " "))])
+    answer = call(GuardMiddleware(app, MTLS_SPEC, verifiers={"mtls": _cert_verifier(seen)}),
+                  env)
+    assert answer.status == 401
+    assert seen == []
+    assert app.calls == []
+
+
+def test_a_spec_without_mutual_tls_never_asks_the_server_for_a_certificate() -> None:
+    """Looking the certificate up costs every request: only specs that use it do."""
+    for spec, lookups in ((OPEN_SPEC, 0), (MTLS_SPEC, 1)):
+        sock = PeerSocket(DER)
+        app = App()
+        middleware = GuardMiddleware(app, spec, verifiers={"mtls": _cert_verifier([])})
+        assert middleware.guard.needs_client_cert is (lookups == 1)
+        answer = call(middleware, environ("GET", "/open", **{"gunicorn.socket": sock}))
+        assert answer.status == 200
+        assert sock.calls == lookups
+        assert len(app.calls) == 1
 
 
 # -- verifiers -------------------------------------------------------------------------------
