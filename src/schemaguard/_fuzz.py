@@ -449,6 +449,11 @@ _KINDS: dict[str, type[_Found]] = {
 }
 
 
+class _OutOfTime(BaseException):
+    """The run's time is up. A BaseException: Hypothesis lets it through at once, where an
+    Exception would be taken for a failure and shrunk."""
+
+
 def fuzz_operation(
     guard: Guard,
     target: Target,
@@ -480,7 +485,7 @@ def fuzz_operation(
 
     def run(case: Case) -> None:
         if deadline is not None and time.monotonic() > deadline:
-            return
+            raise _OutOfTime  # stops the engine at once: no more drawing, no shrinking
         request = case.request
         if extra:
             dropping = case.rule is not None and case.rule.location == "security"
@@ -515,6 +520,12 @@ def fuzz_operation(
             test = hypothesis_seed(seed + 1000 * kind + attempt)(test)
             try:
                 test()
+            except _OutOfTime:  # --max-time: what was found so far is the report
+                stopped = ("not tested: the run's time limit was reached" if not report.requests
+                           else "stopped early: the run's time limit was reached")
+                report.note = f"{report.note}; {stopped}" if report.note else stopped
+                report.seconds = time.monotonic() - started
+                return report
             except Unsatisfiable:  # nothing of this kind can be built for the operation
                 break
             except Exception as error:  # one failure, or a group of distinct ones

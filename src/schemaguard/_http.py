@@ -11,7 +11,8 @@ import re
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast, overload
+from dataclasses import field as dataclass_field
+from typing import Any, overload
 from urllib.parse import unquote, unquote_to_bytes
 
 Headers = Sequence[tuple[str, str]]
@@ -90,7 +91,7 @@ class HeaderMap:
     def of(headers: Headers) -> HeaderMap:
         """The map of ``headers``; a WSGI environ's headers are looked up where they are."""
         if type(headers) in _SERVER_HEADERS:  # no isinstance: an ABC check costs more
-            return cast(_ServerHeaders, headers).map()
+            return headers.map()  # type: ignore[attr-defined, no-any-return]  # (no cast call)
         return HeaderMap(headers)
 
 
@@ -369,6 +370,12 @@ class MediaType:
     type: str
     subtype: str
     parameters: tuple[tuple[str, str], ...] = ()
+    # JSON (application/json, any +json): read for every body, so worked out once.
+    is_json: bool = dataclass_field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        subtype = self.subtype
+        object.__setattr__(self, "is_json", subtype == "json" or subtype.endswith("+json"))
 
     @property
     def essence(self) -> str:
@@ -379,10 +386,6 @@ class MediaType:
             if key == name:
                 return value
         return None
-
-    @property
-    def is_json(self) -> bool:
-        return self.subtype == "json" or self.subtype.endswith("+json")
 
 
 def parse_media_type(value: str) -> MediaType | None:
