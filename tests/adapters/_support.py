@@ -4,6 +4,7 @@ rejections every framework must produce identically, and small WSGI/ASGI client 
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import json
 import logging
@@ -414,3 +415,24 @@ def check_unavailable(answer: Answer, caplog: pytest.LogCaptureFixture, credenti
     assert credential not in message
     assert records[0].schemaguard == {  # type: ignore[attr-defined]
         "request_id": request_id, "status": 503, "scheme": "bearer", "timeout": 0.05}
+
+
+# -- mutual TLS ------------------------------------------------------------------------------
+
+# Opaque bytes stand for the DER certificate the server verified (the guard never parses it).
+DER = b"0\x82\x01\x0afake-but-opaque-certificate-bytes\x00\xff" * 3
+PEM = ("-----BEGIN CERTIFICATE-----\n"
+       + "\n".join(base64.b64encode(DER).decode()[i:i + 64]
+                   for i in range(0, len(base64.b64encode(DER)), 64))
+       + "\n-----END CERTIFICATE-----\n")
+MTLS_SPEC: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "mtls", "version": "1"},
+    "paths": {"/whoami": {"get": {"security": [{"mtls": []}],
+                                  "responses": {"200": {"description": "ok"}}}},
+              "/open": {"get": {"responses": {"200": {"description": "ok"}}}}},
+    "components": {"securitySchemes": {"mtls": {"type": "mutualTLS"}}},
+}
+# The same open operation in a spec that uses no mutual TLS at all.
+OPEN_SPEC: dict[str, Any] = {**MTLS_SPEC, "paths": {"/open": MTLS_SPEC["paths"]["/open"]},
+                             "components": {}}

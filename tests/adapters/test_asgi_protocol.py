@@ -4,7 +4,6 @@ framework, no server, every message visible."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import concurrent.futures
 import itertools
 import json
@@ -22,7 +21,11 @@ from schemaguard.asgi import GuardMiddleware
 from ._support import (
     AUTH_READER,
     AUTH_WRITER,
+    DER,
     JSON,
+    MTLS_SPEC,
+    OPEN_SPEC,
+    PEM,
     PETSTORE,
     PROBLEM,
     SPEC_F,
@@ -580,20 +583,6 @@ def test_query_string_comes_from_the_scope() -> None:
 
 # -- mutual TLS ------------------------------------------------------------------------------
 
-DER = b"0\x82\x01\x0afake-but-opaque-certificate-bytes\x00\xff" * 3
-PEM = ("-----BEGIN CERTIFICATE-----\n"
-       + "\n".join(base64.b64encode(DER).decode()[i:i + 64]
-                   for i in range(0, len(base64.b64encode(DER)), 64))
-       + "\n-----END CERTIFICATE-----\n")
-MTLS_SPEC: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {"title": "mtls", "version": "1"},
-    "paths": {"/whoami": {"get": {"security": [{"mtls": []}],
-                                  "responses": {"200": {"description": "ok"}}}}},
-    "components": {"securitySchemes": {"mtls": {"type": "mutualTLS"}}},
-}
-
-
 class CertVerifier:
     def __init__(self) -> None:
         self.certs: list[bytes | None] = []
@@ -625,9 +614,7 @@ def test_a_spec_without_mutual_tls_never_reads_the_tls_extension() -> None:
             Watched.reads += 1
             return super().get(key, default)
 
-    spec = {**MTLS_SPEC, "paths": {"/open": {"get": {
-        "responses": {"200": {"description": "ok"}}}}}, "components": {}}
-    middleware = GuardMiddleware(Inner(), spec)
+    middleware = GuardMiddleware(Inner(), OPEN_SPEC)
     assert middleware.guard.needs_client_cert is False
     scope = http_scope("GET", "/open", extensions=Watched(
         {"tls": {"client_cert_chain": [PEM], "tls_version": 0x0304}}))

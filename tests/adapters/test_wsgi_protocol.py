@@ -4,7 +4,6 @@ reads, what the app gets back, which path it routes, and how it buffers response
 from __future__ import annotations
 
 import asyncio
-import base64
 import concurrent.futures
 import logging
 import time
@@ -17,6 +16,10 @@ import schemaguard as sg
 from schemaguard.wsgi import GuardMiddleware
 
 from ._support import (
+    DER,
+    MTLS_SPEC,
+    OPEN_SPEC,
+    PEM,
     PETSTORE,
     PROBLEM,
     SPEC_F,
@@ -264,23 +267,6 @@ def test_script_name_and_path_info_make_the_path() -> None:
 
 
 # -- mutual TLS ------------------------------------------------------------------------------
-
-DER = b"0\x82\x01\x0afake-but-opaque-certificate-bytes\x00\xff" * 3
-PEM = ("-----BEGIN CERTIFICATE-----\n"
-       + "\n".join(base64.b64encode(DER).decode()[i:i + 64]
-                   for i in range(0, len(base64.b64encode(DER)), 64))
-       + "\n-----END CERTIFICATE-----\n")
-MTLS_SPEC: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {"title": "mtls", "version": "1"},
-    "paths": {"/whoami": {"get": {"security": [{"mtls": []}],
-                                  "responses": {"200": {"description": "ok"}}}},
-              "/open": {"get": {"responses": {"200": {"description": "ok"}}}}},
-    "components": {"securitySchemes": {"mtls": {"type": "mutualTLS"}}},
-}
-OPEN_SPEC: dict[str, Any] = {**MTLS_SPEC, "paths": {"/open": MTLS_SPEC["paths"]["/open"]},
-                             "components": {}}
-
 
 class PeerSocket:
     """gunicorn.socket: the TLS socket the server verified the client certificate on."""
