@@ -130,8 +130,9 @@ class BodyPolicy:
                 return value
         to_validate, to_handler = self._decoded(body, entry, media_type, settings)
         if validator is not None and not validator.is_valid(to_validate):
-            raise self._nonconforming(validator, to_validate, body, settings,
-                                      is_json=media_type.is_json)
+            # A JSON body's brackets bound its containers (strings only add to the count).
+            few = media_type.is_json and body.count(b"{") + body.count(b"[") <= SMALL
+            raise self._nonconforming(validator, to_validate, body, settings, few=few)
         return to_handler
 
     def _bounded_json(self, body: bytes, validator: SchemaValidator, settings: Settings,
@@ -172,12 +173,10 @@ class BodyPolicy:
             Violation("body", None, pointer, keyword, message, "")])
 
     def _nonconforming(self, validator: SchemaValidator, value: Any, body: bytes,
-                       settings: Settings, long: bool | None = None, is_json: bool = False,
-                       few: bool | None = None) -> RequestValidationError:
-        # A JSON body's brackets bound its containers (strings can only add to the count):
-        # ``few`` when the caller counted them already (scan_json).
-        if few is None:
-            few = is_json and body.count(b"{") + body.count(b"[") <= SMALL
+                       settings: Settings, long: bool | None = None, few: bool = False
+                       ) -> RequestValidationError:
+        """The 400 of a decoded body that fails its schema; ``few`` when it holds at most
+        SMALL containers (its violations are then asked of the engine at once)."""
         violations = validator.first_violations(value, settings.max_errors,
                                                 large=len(body) > LARGE_BODY, long=long,
                                                 small=few or None)

@@ -259,7 +259,7 @@ class _ResponseCheck:
         await self.send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-def _request(scope: Scope, certificate: bool = True) -> HttpRequest:
+def _request(scope: Scope, certificate: bool) -> HttpRequest:
     """The request in ``scope``; the client certificate only when ``certificate`` (no
     operation authenticates with one otherwise)."""
     raw_path = scope.get("raw_path")

@@ -164,7 +164,7 @@ def _answer(start_response: StartResponse, status: int, headers: list[tuple[str,
     return [body]
 
 
-def _request(environ: Environ, certificate: bool = True) -> HttpRequest:
+def _request(environ: Environ, certificate: bool) -> HttpRequest:
     """The request in ``environ``; the client certificate only when ``certificate`` (no
     operation authenticates with one otherwise)."""
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
