@@ -31,7 +31,7 @@ def test_readme_starts_with_the_two_commands() -> None:
     assert commands == [
         'python3 -m venv .venv && . .venv/bin/activate && pip install ".[flask]" && '
         "python examples/demo.py",
-        'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[dev]" && pytest',
+        'python3 -m venv .venv && . .venv/bin/activate && pip install ".[dev]" && pytest',
     ]
     ci = (ROOT / ".ci" / "run").read_text("utf-8")
     assert commands[1] in ci

@@ -116,7 +116,7 @@ def test_schema_rules_cover_types_requirements_and_bounds() -> None:
     guard = _guard("buggy.yaml")
     seen: set[str] = set()
 
-    @settings(max_examples=300)
+    @settings(max_examples=300, derandomize=True)  # a coverage claim: the same draws each run
     @given(sgt.negative_requests(guard, "createItem", rules=["schema"]))
     def collect(case: sgt.Case) -> None:
         assert case.rule is not None

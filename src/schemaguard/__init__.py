@@ -3,6 +3,7 @@
 The front door: everything a user needs is importable from here.
 """
 
+from . import _guard
 from ._drift import DriftRecorder
 from ._guard import Guard, ValidatedRequest
 from ._http import HttpRequest, HttpResponse
@@ -32,7 +33,12 @@ from .errors import (
     Violation,
 )
 
+# Whether the request path was compiled with mypyc when this copy was built (hatch_build.py);
+# False for an editable install or a pure-Python wheel. The behaviour is the same.
+COMPILED: bool = not _guard.__file__.endswith(".py")
+
 __all__ = [
+    "COMPILED",
     "Credentials",
     "Detector",
     "DriftRecorder",

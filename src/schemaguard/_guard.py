@@ -16,7 +16,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, SupportsFloat
 
 from ._assemble import MODES, RESPONSE_MODES, assemble, choice, positive, seconds
 from ._body import MediaEntry, json_decoder
@@ -143,8 +143,8 @@ class Guard:
         max_json_depth: int = 64,
         max_fields: int = 200,
         max_errors: int = 20,
-        body_timeout: float = 30.0,
-        verifier_timeout: float | None = 5.0,
+        body_timeout: SupportsFloat = 30.0,
+        verifier_timeout: SupportsFloat | None = 5.0,
         invalid_status: int = 400,
         content_encodings: Iterable[str] = (),
         reject_unknown_query: bool = False,
@@ -171,6 +171,9 @@ class Guard:
         self.max_json_depth = positive("max_json_depth", max_json_depth)
         self.max_fields = positive("max_fields", max_fields)
         self.max_errors = positive("max_errors", max_errors)
+        # The durations are typed SupportsFloat, not float, so that the compiled build passes
+        # them on as given: a float parameter is converted on entry, and True would arrive
+        # here as 1.0 seconds instead of being refused.
         self.body_timeout = seconds("body_timeout", body_timeout)
         self.verifier_timeout = (seconds("verifier_timeout", verifier_timeout)
                                  if verifier_timeout is not None else None)

@@ -88,12 +88,17 @@ class SegmentTemplate:
         return captured
 
 
-@dataclass(slots=True)
 class Route(Generic[T]):
     """A path template and its operations by (upper-case) method."""
 
-    template: str
-    operations: dict[str, T] = field(default_factory=dict)
+    __slots__ = ("operations", "template")
+
+    def __init__(self, template: str, operations: dict[str, T] | None = None) -> None:
+        self.template = template
+        self.operations: dict[str, T] = operations if operations is not None else {}
+
+    def __repr__(self) -> str:
+        return f"Route(template={self.template!r}, operations={self.operations!r})"
 
     def operation(self, method: str) -> T | None:
         found = self.operations.get(method)
@@ -109,11 +114,13 @@ class Route(Generic[T]):
         return sorted(methods)
 
 
-@dataclass(slots=True)
 class _Node(Generic[T]):
-    literal: dict[str, _Node[T]] = field(default_factory=dict)
-    templated: list[tuple[SegmentTemplate, _Node[T]]] = field(default_factory=list)
-    route: Route[T] | None = None
+    __slots__ = ("literal", "route", "templated")
+
+    def __init__(self) -> None:
+        self.literal: dict[str, _Node[T]] = {}
+        self.templated: list[tuple[SegmentTemplate, _Node[T]]] = []
+        self.route: Route[T] | None = None
 
 
 class Match(Generic[T]):
