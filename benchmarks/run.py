@@ -328,8 +328,10 @@ def _body_label(name: str, sizes: dict[str, int], n_pets: int) -> str:
 
 def header() -> str:
     versions = ", ".join(f"{d} {version(d)}" for d in DISTRIBUTIONS)
+    build = "compiled (mypyc)" if sg.COMPILED else "pure Python (not compiled)"
     return (f"Python {platform.python_version()} ({platform.python_implementation()}, "
-            f"{platform.system()} {platform.machine()}), {os.cpu_count()} CPUs; {versions}")
+            f"{platform.system()} {platform.machine()}), {os.cpu_count()} CPUs; {versions}; "
+            f"schemaguard build: {build}")
 
 
 def report(results: dict[tuple[str, str], dict[str, dict[str, Any]]], sizes: dict[str, int],
@@ -730,6 +732,7 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "versions": {d: version(d) for d in DISTRIBUTIONS},
             "cpu_count": os.cpu_count(),
+            "schemaguard_compiled": sg.COMPILED,
             "repeats": repeats,
             "target_s": target_s,
             "body_bytes": sizes,
