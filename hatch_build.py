@@ -26,14 +26,15 @@ from typing import Any
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 # What every request runs through: routing, parameters, media types, security, the body's
-# parse-and-validate step and the adapters. Spec loading, lint and fuzzing stay Python, and so
-# do the modules that walk a whole body (_body, _bound, _schema, _locate, _violations: the
-# depth and duplicate-key scans, and the error location of a refused body). Compiled code
-# does not let go of the GIL until it returns, so a compiled walk over a 1 MB body in a worker
-# thread would hold the event loop for its whole length (bad-inputs L12); in Python the
-# interpreter hands the GIL over every few milliseconds.
+# parse-and-validate step, the conversion of engine errors to violations (at most max_errors
+# of them) and the adapters. Spec loading, lint and fuzzing stay Python, and so do the modules
+# that walk a whole body (_body, _bound, _schema, _locate: the depth and duplicate-key scans,
+# and the search for a refused body's errors). Compiled code does not let go of the GIL until
+# it returns, so a compiled walk over a 1 MB body in a worker thread would hold the event loop
+# for its whole length (bad-inputs L12); in Python the interpreter hands the GIL over every
+# few milliseconds.
 COMPILED = ("_adapter", "_content", "_guard", "_http", "_operation", "_params", "_router",
-            "_security", "_verify", "asgi", "wsgi")
+            "_security", "_verify", "_violations", "asgi", "wsgi")
 
 _SETUP = """
 import sys
