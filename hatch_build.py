@@ -78,8 +78,8 @@ class MypycBuildHook(BuildHookInterface):  # type: ignore[type-arg]
             build_data["force_include"][source] = target
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
-        if getattr(self, "_work", None):
-            shutil.rmtree(str(self._work), ignore_errors=True)
+        if self._work is not None:  # set by initialize, which runs first
+            shutil.rmtree(self._work, ignore_errors=True)
 
     def _compile(self, work: Path) -> dict[str, str]:
         """Compile COMPILED; the extension files by where they go in the wheel."""

@@ -93,9 +93,9 @@ class Route(Generic[T]):
 
     __slots__ = ("operations", "template")
 
-    def __init__(self, template: str, operations: dict[str, T] | None = None) -> None:
+    def __init__(self, template: str) -> None:
         self.template = template
-        self.operations: dict[str, T] = operations if operations is not None else {}
+        self.operations: dict[str, T] = {}
 
     def __repr__(self) -> str:
         return f"Route(template={self.template!r}, operations={self.operations!r})"
