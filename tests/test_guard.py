@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import contextlib
 import gzip
@@ -684,3 +685,18 @@ def test_l14_spec_errors_surface_when_the_app_is_built(document: dict[str, Any],
     for build in (sg.Guard, lambda d: WsgiGuard(app, d), lambda d: AsgiGuard(app, d)):
         with pytest.raises(error):
             build(document)
+
+
+def test_every_guard_option_is_in_the_readme_options_table() -> None:
+    """The README's Options table is where users look an option up: it names each keyword
+    of ``Guard`` (read from the source: compiled methods carry no signature)."""
+    source = Path(sg.__file__).with_name("_guard.py").read_text(encoding="utf-8")
+    [init] = [node for node in ast.walk(ast.parse(source)) if isinstance(
+        node, ast.FunctionDef) and node.name == "__init__" and any(
+        a.arg == "verifiers" for a in node.args.kwonlyargs)]
+    options = {a.arg for a in init.args.kwonlyargs}
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Options", 1)[1].split("\n## ", 1)[0]
+    documented = {line.split("`")[1] for line in table.splitlines() if line.startswith("| `")}
+    assert "max_log_rate" in options
+    assert options == documented

@@ -19,6 +19,7 @@ import orjson
 
 from ._guard import Guard
 from ._http import HttpResponse
+from ._logs import LogGate
 from ._operation import Operation
 from .errors import RequestError, VerifierTimeout
 
@@ -59,35 +60,44 @@ def problem(error: RequestError) -> tuple[int, list[tuple[str, str]], bytes]:
     return error.status_code, headers, body
 
 
-def internal_error(exc: BaseException, where: str) -> tuple[int, list[tuple[str, str]], bytes]:
+def internal_error(exc: BaseException, where: str, gate: LogGate
+                   ) -> tuple[int, list[tuple[str, str]], bytes]:
     """The generic 500 answer, logged once with a request id (no message, no values)."""
     request_id = uuid.uuid4().hex
+    if gate.admit(logging.ERROR):
+        _log_internal_error(exc, where, request_id)
+    return 500, [("content-type", PROBLEM_TYPE), ("content-length", str(len(_INTERNAL))),
+                 ("x-request-id", request_id)], _INTERNAL
+
+
+def _log_internal_error(exc: BaseException, where: str, request_id: str) -> None:
     logger.error("schemaguard answered 500 (request %s): %s raised in %s", request_id,
                  type(exc).__name__, where,
                  extra={"schemaguard": {"request_id": request_id, "status": 500}})
     # Frames only: the exception's message may hold a secret (a DSN, a token, a host).
     logger.debug("schemaguard 500 details (request %s):\n%s", request_id,
                  "".join(traceback.format_tb(exc.__traceback__)))
-    return 500, [("content-type", PROBLEM_TYPE), ("content-length", str(len(_INTERNAL))),
-                 ("x-request-id", request_id)], _INTERNAL
 
 
-def verifier_timeout(exc: VerifierTimeout, *, passed_on: bool = False
+def verifier_timeout(exc: VerifierTimeout, gate: LogGate, *, passed_on: bool = False
                      ) -> tuple[int, list[tuple[str, str]], bytes]:
     """The generic 503 answer to a verifier that ran out of time, logged once (a warning:
     the verifier's backend is slow, schemaguard is not broken) with a request id, the
     scheme and the limit; ``passed_on`` when report mode lets the request through instead."""
     request_id = uuid.uuid4().hex
     outcome = "passed on (report mode)" if passed_on else "answered 503"
-    logger.warning("schemaguard %s (request %s): the verifier for `%s` did not answer within "
-                   "%g s", outcome, request_id, exc.scheme, exc.seconds,
-                   extra={"schemaguard": {"request_id": request_id, "status": 503,
-                                          "scheme": exc.scheme, "timeout": exc.seconds}})
+    if gate.admit(logging.WARNING):
+        logger.warning("schemaguard %s (request %s): the verifier for `%s` did not answer "
+                       "within %g s", outcome, request_id, exc.scheme, exc.seconds,
+                       extra={"schemaguard": {"request_id": request_id, "status": 503,
+                                              "scheme": exc.scheme, "timeout": exc.seconds}})
     return 503, [("content-type", PROBLEM_TYPE), ("content-length", str(len(_UNAVAILABLE))),
                  ("x-request-id", request_id)], _UNAVAILABLE
 
 
-def log_rejection(error: RequestError) -> None:
+def log_rejection(error: RequestError, gate: LogGate) -> None:
+    if not gate.admit(logging.INFO):
+        return  # nobody listens at INFO, or over max_log_rate: nothing is formatted
     operation = error.operation
     logger.info("schemaguard rejected a request: %s %s", error.status_code, error.detail,
                 extra={"schemaguard": {
@@ -105,20 +115,23 @@ def check_response(guard: Guard, operation: Operation, status: int,
     inspection = guard.inspect_response(operation, HttpResponse(status, headers, body),
                                         head=head)
     send = True
+    gate = guard.log_gate
     if inspection.violations:
-        logger.warning("schemaguard: response of %s breaks the spec: %s", _name(operation),
-                       "the response does not conform to the spec", extra={"schemaguard": {
-                           "operation": _name(operation), "status": status,
-                           "violations": [v.to_dict() for v in
-                                          inspection.violations[:guard.max_errors]]}})
+        if gate.admit(logging.WARNING):
+            logger.warning("schemaguard: response of %s breaks the spec: %s", _name(operation),
+                           "the response does not conform to the spec", extra={"schemaguard": {
+                               "operation": _name(operation), "status": status,
+                               "violations": [v.to_dict() for v in
+                                              inspection.violations[:guard.max_errors]]}})
         send = guard.response_mode(operation) != "enforce"
     if inspection.findings:
-        findings = inspection.findings[:guard.max_errors]
-        logger.warning("schemaguard: response of %s exposes sensitive data (%s)",
-                       _name(operation), ", ".join(sorted({f.detector for f in findings})),
-                       extra={"schemaguard": {
-                           "operation": _name(operation), "status": status,
-                           "findings": [f.to_dict() for f in findings]}})
+        if gate.admit(logging.WARNING):
+            findings = inspection.findings[:guard.max_errors]
+            logger.warning("schemaguard: response of %s exposes sensitive data (%s)",
+                           _name(operation), ", ".join(sorted({f.detector for f in findings})),
+                           extra={"schemaguard": {
+                               "operation": _name(operation), "status": status,
+                               "findings": [f.to_dict() for f in findings]}})
         if guard.scan_responses == "block":
             send = False
     if not send:

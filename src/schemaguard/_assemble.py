@@ -55,6 +55,14 @@ def seconds(name: str, value: Any) -> float:
     return float(value)
 
 
+def rate(name: str, value: Any) -> float:
+    """A rate option: a positive, finite number per second (a bool is not a number)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive number per second, not {value!r}")
+    return float(value)
+
+
 @dataclass(slots=True)
 class Assembly:
     router: Router[OperationPlan]

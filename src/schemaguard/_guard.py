@@ -18,7 +18,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, SupportsFloat
 
-from ._assemble import MODES, RESPONSE_MODES, assemble, choice, positive, seconds
+from ._assemble import MODES, RESPONSE_MODES, assemble, choice, positive, rate, seconds
 from ._body import MediaEntry, json_decoder
 from ._content import BodyPolicy
 from ._drift import DriftRecorder
@@ -32,6 +32,7 @@ from ._http import (
     parse_query,
 )
 from ._limits import RateLimit, limiter_for
+from ._logs import LogGate
 from ._operation import (
     Found,
     Operation,
@@ -153,6 +154,7 @@ class Guard:
         formats: Mapping[str, Callable[[str], bool]] | None = None,
         trusted_proxy_cert_header: str | None = None,
         on_violation: Callable[[RequestError, Operation | None], None] | None = None,
+        max_log_rate: SupportsFloat | None = None,
         scan_responses: str = "off",
         detectors: Iterable[Detector] | None = None,
         rate_limits: Iterable[RateLimit] = (),
@@ -186,6 +188,8 @@ class Guard:
         self.trusted_proxy_cert_header = (trusted_proxy_cert_header.lower()
                                           if trusted_proxy_cert_header else None)
         self.on_violation = on_violation
+        self.log_gate = LogGate(None if max_log_rate is None else
+                                rate("max_log_rate", max_log_rate))
         self.scan_responses = choice("scan_responses", scan_responses, SCAN_MODES)
         self.scanner = (Scanner(DETECTORS if detectors is None else tuple(detectors))
                         if self.scan_responses != "off" else None)
@@ -584,6 +588,8 @@ class Guard:
         return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.ignore_paths)
 
     def _report(self, error: RequestError, operation: Operation | None) -> None:
+        if not self.log_gate.admit(logging.WARNING):
+            return
         logger.warning(
             "schemaguard would reject a request: %s %s",
             error.status_code, error.detail,

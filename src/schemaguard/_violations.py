@@ -96,12 +96,13 @@ def message(kind: Any, keyword: str) -> str:
 
 
 def _pointer(path: list[str | int]) -> str:
-    if not path:
-        return ""
-    text = "/".join(map(str, path))
-    if "~" not in text and text.count("/") == len(path) - 1:  # no token needs escaping
-        return "/" + text
-    return "".join("/" + escape_token(str(token)) for token in path)
+    pointer = ""
+    for token in path:
+        if isinstance(token, str):
+            pointer += "/" + (escape_token(token) if "~" in token or "/" in token else token)
+        else:
+            pointer += "/" + str(token)
+    return pointer
 
 
 UNKNOWN: Any = object()  # an instance or schema not given

@@ -63,7 +63,7 @@ class GuardMiddleware:
         except _Disconnected:
             return
         except RequestError as error:
-            log_rejection(error)
+            log_rejection(error, self.guard.log_gate)
             status, headers, content = problem(error)
             if not body.complete and _announces_body(scope):
                 # The rest of the body is still on its way: the server closes the connection
@@ -73,13 +73,13 @@ class GuardMiddleware:
             return
         except VerifierTimeout as exc:  # a slow verifier: unavailable, not broken (503)
             report = self.guard.mode == "report"
-            answer = verifier_timeout(exc, passed_on=report)
+            answer = verifier_timeout(exc, self.guard.log_gate, passed_on=report)
             if not report:
                 await _answer(send, *answer)
                 return
             validated = None  # report mode: a fault in the guard never blocks traffic
         except Exception as exc:
-            answer = internal_error(exc, "the guard")
+            answer = internal_error(exc, "the guard", self.guard.log_gate)
             if self.guard.mode != "report":
                 await _answer(send, *answer)
                 return
@@ -244,11 +244,12 @@ class _ResponseCheck:
             allowed = check_response(self.guard, self.validated.operation, start["status"],
                                      headers, body, head=self.head)
         except Exception as exc:
-            await _answer(self.send, *internal_error(exc, "response validation"))
+            await _answer(self.send, *internal_error(exc, "response validation",
+                                                     self.guard.log_gate))
             return
         if allowed is None:
             await _answer(self.send, *internal_error(RuntimeError("response breaks the spec"),
-                                                     "response validation"))
+                                                     "response validation", self.guard.log_gate))
             return
         if allowed[1] is not body:  # redacted: the length changed
             body = allowed[1]

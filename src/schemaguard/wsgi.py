@@ -80,16 +80,16 @@ class GuardMiddleware:
             validated = self.guard.run(_request(environ, self.guard.needs_client_cert),
                                        read_body)
         except RequestError as error:
-            log_rejection(error)
+            log_rejection(error, self.guard.log_gate)
             return _answer(start_response, *problem(error))
         except VerifierTimeout as exc:  # a slow verifier: unavailable, not broken (503)
             report = self.guard.mode == "report"
-            answer = verifier_timeout(exc, passed_on=report)
+            answer = verifier_timeout(exc, self.guard.log_gate, passed_on=report)
             if not report:
                 return _answer(start_response, *answer)
             validated = None  # report mode: a fault in the guard never blocks traffic
         except Exception as exc:
-            answer = internal_error(exc, "the guard")
+            answer = internal_error(exc, "the guard", self.guard.log_gate)
             if self.guard.mode != "report":
                 return _answer(start_response, *answer)
             validated = None  # report mode: a fault in the guard never blocks traffic
@@ -139,10 +139,12 @@ class GuardMiddleware:
             allowed = check_response(self.guard, validated.operation, int(status[:3]),
                                      headers, body, head=head)
         except Exception as exc:
-            return _answer(start_response, *internal_error(exc, "response validation"))
+            return _answer(start_response, *internal_error(exc, "response validation",
+                                                           self.guard.log_gate))
         if allowed is None:
             return _answer(start_response, *internal_error(
-                RuntimeError("response breaks the spec"), "response validation"))
+                RuntimeError("response breaks the spec"), "response validation",
+                self.guard.log_gate))
         headers, body = allowed
         start_response(status, headers, exc_info)
         return [body]

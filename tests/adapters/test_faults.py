@@ -6,6 +6,7 @@ import asyncio
 import gc
 import json
 import logging
+import time
 import tracemalloc
 from typing import Any
 from urllib.parse import quote
@@ -31,6 +32,7 @@ from ._support import (
     SPEC_F,
     VALID_ORDER,
     Verifiers,
+    asgi_request,
     http_scope,
     logged,
     wsgi_call,
@@ -258,3 +260,47 @@ def test_l15_request_keys_in_logged_violations_are_truncated_and_escaped(
     assert shown.startswith("/kkkk")
     assert len(shown) <= 200
     assert "forged" not in shown
+
+
+# bad-inputs L15, optional sampling: with max_log_rate, a flood of refused requests writes
+# at most that many lines a second; every request is still refused and counted by
+# on_violation, and the next line written says how many were left out.
+@pytest.mark.parametrize("kind", ["wsgi", "asgi"])
+def test_l15_a_flood_of_refusals_is_logged_at_max_log_rate(
+        kind: str, caplog: pytest.LogCaptureFixture) -> None:
+    refused: list[int] = []
+    options: dict[str, Any] = {
+        "verifiers": Verifiers().mapping(), "max_log_rate": 4,
+        "on_violation": lambda error, operation: refused.append(error.status_code)}
+    body = json.dumps({"items": [{"sku": "x", "qty": "many"}], "amount": 1}).encode()
+    headers = [AUTH_WRITER, JSON]
+    if kind == "wsgi":
+        middleware: Any = WsgiGuard(_refusing_app, SPEC_F, **options)
+
+        def send() -> int:
+            return wsgi_call(middleware, wsgi_environ("POST", "/orders", headers, body)).status
+    else:
+        async def never(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover
+            raise AssertionError("every request of this test is refused")
+
+        middleware = AsgiGuard(never, SPEC_F, **options)
+
+        def send() -> int:
+            return asgi_request(middleware, "POST", "/orders", headers, body).status
+    with caplog.at_level(logging.INFO, logger="schemaguard"):
+        started = time.monotonic()
+        statuses = [send() for _ in range(200)]
+        lasted = time.monotonic() - started
+        time.sleep(0.3)  # a line's worth of budget comes back
+        statuses.append(send())
+    assert statuses == [400] * 201
+    assert refused == [400] * 201
+    lines = logged(caplog, logging.INFO)
+    assert 5 <= len(lines) <= 4 + 4 * lasted + 2  # 4 at once, then 4 a second
+    summaries = logged(caplog, logging.WARNING)
+    assert sum(r.schemaguard["suppressed"] for r in summaries) == \
+        201 - len(lines)  # type: ignore[attr-defined]
+    # The line after the pause comes right after the count of what was left out before it.
+    assert caplog.records[-2] is summaries[-1]
+    assert caplog.records[-1] is lines[-1]
+    assert summaries[-1].getMessage().startswith("schemaguard left out ")
