@@ -139,6 +139,34 @@ def test_fast_falsy_answer_is_still_a_401() -> None:
         guard(lambda c: None).check_request(request())
 
 
+def test_an_operation_has_its_own_deadline() -> None:
+    """operations= sets verifier_timeout per operation (None: no deadline for it)."""
+    with pytest.raises(sg.VerifierTimeout) as info:
+        guard(_late("principal"), verifier_timeout=None,
+              operations={"GET /s": {"verifier_timeout": LIMIT}}).check_request(request())
+    assert info.value.seconds == LIMIT
+    ok = guard(_late("principal"), operations={"GET /s": {"verifier_timeout": None}}
+               ).check_request(request())
+    assert ok is not None
+    assert ok.principal == {"sub": "late"}
+
+
+def test_an_operation_has_its_own_async_deadline(engine: str) -> None:
+    async def slow(credentials: sg.Credentials) -> Any:
+        await asyncio.sleep(10)
+
+    answer, waited = check_async(guard(slow, verifier_timeout=30,
+                                       operations={"GET /s": {"verifier_timeout": LIMIT}}))
+    assert isinstance(answer, sg.VerifierTimeout)
+    assert waited < 1.0
+
+
+@pytest.mark.parametrize("value", [0, -1, True, float("inf"), "1"])
+def test_an_operations_deadline_is_checked_at_start(value: Any) -> None:
+    with pytest.raises(ValueError, match="verifier_timeout must be a positive number"):
+        guard(bool, operations={"GET /s": {"verifier_timeout": value}})
+
+
 def test_none_disables_the_sync_deadline() -> None:
     ok = guard(_late("principal"), verifier_timeout=None).check_request(request())
     assert ok is not None

@@ -31,7 +31,7 @@ from ._walk import METHODS
 MODES = ("enforce", "report", "off")
 RESPONSE_MODES = ("off", "report", "enforce")
 OPERATION_OPTIONS = frozenset({"mode", "validate_responses", "max_body_bytes", "max_fields",
-                               "max_errors"})
+                               "max_errors", "body_timeout", "verifier_timeout"})
 
 
 def choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
@@ -162,4 +162,7 @@ def settings_for(operation: Operation, defaults: Mapping[str, Any],
     choice("validate_responses", values["validate_responses"], RESPONSE_MODES)
     for name in ("max_body_bytes", "max_fields", "max_errors"):
         positive(name, values[name])
+    values["body_timeout"] = seconds("body_timeout", values["body_timeout"])
+    if values["verifier_timeout"] is not None:
+        values["verifier_timeout"] = seconds("verifier_timeout", values["verifier_timeout"])
     return Settings(**values)

@@ -199,7 +199,8 @@ class Guard:
                                  None if reject_duplicate_keys else self.max_json_depth)
         defaults = {"mode": self.mode, "validate_responses": self.validate_responses,
                     "max_body_bytes": self.max_body_bytes, "max_fields": self.max_fields,
-                    "max_errors": self.max_errors}
+                    "max_errors": self.max_errors, "body_timeout": self.body_timeout,
+                    "verifier_timeout": self.verifier_timeout}
         assembly = assemble(self.spec, self.verifiers, self.formats, self.decode_json,
                             defaults, dict(operations or {}))
         self.router: Router[OperationPlan] = assembly.router
@@ -348,7 +349,8 @@ class Guard:
             return None
 
     async def run_async(
-        self, request: HttpRequest, read_body: Callable[[int], Awaitable[bytes]] | None
+        self, request: HttpRequest,
+        read_body: Callable[[int, float], Awaitable[bytes]] | None
     ) -> ValidatedRequest | None:
         """run() for async adapters: awaits verifiers and the body reader."""
         plan: OperationPlan | None = None
@@ -369,7 +371,7 @@ class Guard:
             head = self._head(plan, context, route_params, read_body is not None)
             body = request.body
             if read_body is not None:
-                body = await read_body(plan.settings.max_body_bytes)
+                body = await read_body(plan.settings.max_body_bytes, plan.settings.body_timeout)
             if len(body) > OFFLOAD_BYTES:
                 # Parsing and validating a big body takes milliseconds of CPU: done in a
                 # worker thread, so the event loop keeps serving (bad-inputs L12).
@@ -462,7 +464,7 @@ class Guard:
 
     def _authenticate(self, plan: OperationPlan, context: RequestContext) -> AuthResult:
         steps = authenticate(plan.security, context, self.verifiers)
-        limit = self.verifier_timeout
+        limit = plan.settings.verifier_timeout
         try:
             call = next(steps)
             while True:
@@ -506,7 +508,7 @@ class Guard:
     async def _authenticate_async(self, plan: OperationPlan,
                                   context: RequestContext) -> AuthResult:
         steps = authenticate(plan.security, context, self.verifiers)
-        limit = self.verifier_timeout
+        limit = plan.settings.verifier_timeout
         try:
             call = next(steps)
             while True:

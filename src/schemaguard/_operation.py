@@ -78,6 +78,8 @@ class Settings:
     max_body_bytes: int
     max_fields: int
     max_errors: int
+    body_timeout: float
+    verifier_timeout: float | None
 
 
 class OperationPlan:

@@ -55,7 +55,7 @@ class GuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        body = _Body(receive, self.guard.body_timeout)
+        body = _Body(receive)
         validated: ValidatedRequest | None
         try:
             validated = await self.guard.run_async(_request(scope, self.guard.needs_client_cert),
@@ -101,11 +101,10 @@ class _Body:
     """One request's body: read for the guard (``read``), then handed to the app
     (``replay``): the bytes once, as one message, then whatever the server sends next."""
 
-    __slots__ = ("_buffered", "_complete", "_receive", "_sent", "_timeout")
+    __slots__ = ("_buffered", "_complete", "_receive", "_sent")
 
-    def __init__(self, receive: Receive, timeout: float) -> None:
+    def __init__(self, receive: Receive) -> None:
         self._receive = receive
-        self._timeout = timeout
         self._buffered = bytearray()  # what was read, even when reading stopped early
         self._complete: bytes | None = None  # the whole body, once it was read to its end
         self._sent = False
@@ -119,9 +118,9 @@ class _Body:
     def started(self) -> bool:
         return self._complete is not None or bool(self._buffered)
 
-    async def read(self, cap: int) -> bytes:
-        """The whole body within one deadline (one timer for all messages, not one per
-        message: asyncio.wait_for costs a task and a loop iteration per call).
+    async def read(self, cap: int, seconds: float) -> bytes:
+        """The whole body within one deadline of ``seconds`` (one timer for all messages, not
+        one per message: asyncio.wait_for costs a task and a loop iteration per call).
 
         Usually the body has arrived with the headers and the first ``receive()`` returns
         without waiting: it is stepped once by hand, and the timer (a timer handle, a heap
@@ -149,9 +148,9 @@ class _Body:
         rest = _receive_rest(first, receive, cap, buffered)
         try:
             if timeout is None:  # Python 3.10
-                self._complete = await asyncio.wait_for(rest, self._timeout)
+                self._complete = await asyncio.wait_for(rest, seconds)
             else:
-                async with timeout(self._timeout):
+                async with timeout(seconds):
                     self._complete = await rest
         except (TimeoutError, asyncio.TimeoutError):
             raise _timeout() from None

@@ -338,6 +338,35 @@ def test_slow_body_gets_408_after_body_timeout() -> None:
     assert inner.calls == []
 
 
+def test_body_timeout_per_operation() -> None:
+    """An operation's own body_timeout (operations=) is the deadline of its bodies only."""
+    short = {"operations": {"POST /orders": {"body_timeout": 0.2}}, "body_timeout": 30}
+    inner = Inner()
+    started = time.monotonic()
+    sent = asyncio.run(drive(guard(inner, **short), order_scope(),
+                             Script([chunks_of(VALID_ORDER, 10)[0]])))
+    assert answer_from(sent).status == 408
+    assert 0.19 <= time.monotonic() - started < 1.0
+    assert inner.calls == []
+    # The other way round: a long upload deadline for one operation beside a short default.
+    chunks = chunks_of(VALID_ORDER, -(-len(VALID_ORDER) // 5))  # 5 chunks, 0.4 s in all
+
+    async def slowly() -> Message:
+        await asyncio.sleep(0.08 if chunks else 3600)
+        return chunks.pop(0)
+
+    long = {"operations": {"POST /orders": {"body_timeout": 30}}, "body_timeout": 0.2}
+    sent = asyncio.run(drive(guard(inner, **long), order_scope(), Script([], after=slowly)))
+    assert answer_from(sent).status == 200
+    assert len(inner.calls) == 1
+
+
+@pytest.mark.parametrize("value", [0, -1, True, float("nan"), "1"])
+def test_body_timeout_per_operation_is_checked_at_start(value: Any) -> None:
+    with pytest.raises(ValueError, match="body_timeout must be a positive number"):
+        guard(Inner(), operations={"POST /orders": {"body_timeout": value}})
+
+
 def test_body_timeout_is_a_deadline_not_an_idle_timeout() -> None:
     """A trickle that never pauses longer than the timeout still gets 408 at the deadline."""
     async def trickle() -> Message:
