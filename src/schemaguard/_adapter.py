@@ -95,14 +95,13 @@ def verifier_timeout(exc: VerifierTimeout, gate: LogGate, *, passed_on: bool = F
                  ("x-request-id", request_id)], _UNAVAILABLE
 
 
-def log_rejection(error: RequestError, gate: LogGate) -> None:
-    if not gate.admit(logging.INFO):
-        return  # nobody listens at INFO, or over max_log_rate: nothing is formatted
-    operation = error.operation
-    logger.info("schemaguard rejected a request: %s %s", error.status_code, error.detail,
-                extra={"schemaguard": {
+def log_rejection(error: RequestError, request_id: str) -> None:
+    """The INFO line of a refused request (callers ask the guard's LogGate first)."""
+    logger.info("schemaguard rejected a request: %s %s (request %s)", error.status_code,
+                error.detail, request_id, extra={"schemaguard": {
+                    "request_id": request_id,
                     "status": error.status_code,
-                    "operation": _name(operation),
+                    "operation": _name(error.operation),
                     "violations": [v.to_dict() for v in error.violations],
                 }})
 

@@ -32,7 +32,7 @@ from ._http import (
     parse_query,
 )
 from ._limits import RateLimit, limiter_for
-from ._logs import LogGate
+from ._logs import LogGate, request_id
 from ._operation import (
     Found,
     Operation,
@@ -410,7 +410,7 @@ class Guard:
             if self.unknown_paths == "pass":
                 return None
             if self.unknown_paths == "report":
-                self._report(error, None)
+                self._report(error, None, request)
                 return None
             raise error
         plan = match.operation
@@ -440,7 +440,7 @@ class Guard:
         mode = plan.settings.mode if plan is not None else self.mode
         if mode != "report":
             raise error
-        self._report(error, operation)
+        self._report(error, operation, request)
 
     def _prepare(self, plan: OperationPlan, request: HttpRequest) -> RequestContext:
         headers = HeaderMap.of(request.headers)
@@ -589,13 +589,16 @@ class Guard:
     def _ignored(self, path: str) -> bool:
         return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.ignore_paths)
 
-    def _report(self, error: RequestError, operation: Operation | None) -> None:
+    def _report(self, error: RequestError, operation: Operation | None,
+                request: HttpRequest) -> None:
         if not self.log_gate.admit(logging.WARNING):
             return
+        named = request_id(HeaderMap.of(request.headers).get("x-request-id"))
         logger.warning(
-            "schemaguard would reject a request: %s %s",
-            error.status_code, error.detail,
+            "schemaguard would reject a request: %s %s (request %s)",
+            error.status_code, error.detail, named,
             extra={"schemaguard": {
+                "request_id": named,
                 "status": error.status_code,
                 "operation": operation.operation_id if operation else None,
                 "violations": [v.to_dict() for v in error.violations],

@@ -15,9 +15,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 
+from .errors import shown
+
 logger = logging.getLogger("schemaguard")
+REQUEST_ID_CHARS = 128  # of a client's X-Request-ID shown in a log line
+
+
+def request_id(sent: str | None) -> str:
+    """What a log line names a request by: the client's own ``X-Request-ID`` when it sent one
+    (shown safely: control characters escaped, at most REQUEST_ID_CHARS), else a fresh id."""
+    return shown(sent, REQUEST_ID_CHARS) if sent else uuid.uuid4().hex
 
 
 class LogGate:

@@ -12,6 +12,7 @@ own later messages (a disconnect is still delivered), and finds the ``ValidatedR
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import quote
@@ -29,6 +30,7 @@ from ._adapter import (
 from ._deadline import Resumed, timeout
 from ._guard import Guard, ValidatedRequest
 from ._http import HttpRequest, ScopeHeaders
+from ._logs import request_id
 from ._security import certificate_from_header
 from .errors import PayloadTooLarge, RequestError, RequestTimeout, VerifierTimeout, Violation
 
@@ -63,7 +65,8 @@ class GuardMiddleware:
         except _Disconnected:
             return
         except RequestError as error:
-            log_rejection(error, self.guard.log_gate)
+            if self.guard.log_gate.admit(logging.INFO):
+                log_rejection(error, request_id(_header(scope, b"x-request-id")))
             status, headers, content = problem(error)
             if not body.complete and _announces_body(scope):
                 # The rest of the body is still on its way: the server closes the connection
@@ -276,6 +279,14 @@ def _request(scope: Scope, certificate: bool) -> HttpRequest:
                        ScopeHeaders(scope.get("headers", ())), b"",
                        _client_cert(scope) if certificate else None,
                        str(client[0]) if client else None)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    """The first value of header ``name`` (lower case, as ASGI sends names)."""
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
 
 
 def _announces_body(scope: Scope) -> bool:

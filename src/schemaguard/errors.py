@@ -41,11 +41,11 @@ Location = Literal["path", "query", "header", "cookie", "body", "security", "rou
 SHOWN = 200  # characters of a client-made text a problem document or log line shows
 
 
-def shown(text: str) -> str:
-    """``text`` as safe to show: non-printable characters escaped, at most SHOWN long."""
+def shown(text: str, limit: int = SHOWN) -> str:
+    """``text`` as safe to show: non-printable characters escaped, at most ``limit`` long."""
     if not text.isprintable():
         text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-    return text if len(text) <= SHOWN else text[:SHOWN - 1] + "\u2026"
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
 
 
 @dataclass(frozen=True, slots=True, init=False)

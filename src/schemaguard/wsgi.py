@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -33,6 +34,7 @@ from ._adapter import (
 )
 from ._guard import Guard, ValidatedRequest
 from ._http import EnvironHeaders, HttpRequest
+from ._logs import request_id
 from ._security import certificate_from_header
 from .errors import (
     PayloadTooLarge,
@@ -80,7 +82,8 @@ class GuardMiddleware:
             validated = self.guard.run(_request(environ, self.guard.needs_client_cert),
                                        read_body)
         except RequestError as error:
-            log_rejection(error, self.guard.log_gate)
+            if self.guard.log_gate.admit(logging.INFO):
+                log_rejection(error, request_id(environ.get("HTTP_X_REQUEST_ID")))
             return _answer(start_response, *problem(error))
         except VerifierTimeout as exc:  # a slow verifier: unavailable, not broken (503)
             report = self.guard.mode == "report"

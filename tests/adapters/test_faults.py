@@ -32,6 +32,7 @@ from ._support import (
     SPEC_F,
     VALID_ORDER,
     Verifiers,
+    answer_from,
     asgi_request,
     http_scope,
     logged,
@@ -304,3 +305,71 @@ def test_l15_a_flood_of_refusals_is_logged_at_max_log_rate(
     assert caplog.records[-2] is summaries[-1]
     assert caplog.records[-1] is lines[-1]
     assert summaries[-1].getMessage().startswith("schemaguard left out ")
+
+
+async def _never(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover
+    raise AssertionError("every request of these tests is refused")
+
+
+def _asgi_call(app: Any, scope: dict[str, Any], body: bytes) -> Any:
+    """One request through an ASGI app with the scope as given (raw header bytes too)."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return answer_from(sent)
+
+
+# Issue 4 (observability): each refusal's log line names its request, by the client's own
+# X-Request-ID when it sent one (a client value: escaped and cut like any other), else by a
+# fresh id, so a line can be matched with the client's report and the app's own logs.
+@pytest.mark.parametrize("kind", ["wsgi", "asgi"])
+@pytest.mark.parametrize(("sent", "named"), [
+    ("req-7f3a-42", "req-7f3a-42"),
+    ("\r\n[CRITICAL] forged" + "x" * 5000,
+     ("\\r\\n[CRITICAL] forged" + "x" * 5000)[:127] + "\u2026"),  # escaped, cut at 128
+    (None, None),
+], ids=["sent", "hostile", "absent"])
+def test_refusal_log_lines_name_the_request(kind: str, sent: str | None, named: str | None,
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    headers = [AUTH_WRITER, JSON, *([("X-Request-ID", sent)] if sent else [])]
+    body = json.dumps({"items": [], "amount": "ten"}).encode()
+    options: dict[str, Any] = {"verifiers": Verifiers().mapping()}
+    with caplog.at_level(logging.INFO, logger="schemaguard"):
+        for _ in range(2):
+            if kind == "wsgi":
+                answer = wsgi_call(WsgiGuard(_refusing_app, SPEC_F, **options),
+                                   wsgi_environ("POST", "/orders", headers, body))
+            else:
+                answer = _asgi_call(AsgiGuard(_never, SPEC_F, **options),
+                                    http_scope("POST", "/orders", headers), body)
+            assert answer.status == 400
+    ids = [r.schemaguard["request_id"] for r in logged(caplog, logging.INFO)]  # type: ignore[attr-defined]
+    assert len(ids) == 2
+    if named is None:
+        assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+        assert ids[0] != ids[1]  # one per request
+    else:
+        assert ids == [named, named]
+        assert len(named) <= 128
+    for record in logged(caplog, logging.INFO):
+        message = record.getMessage()
+        assert message.endswith(f"(request {record.schemaguard['request_id']})")  # type: ignore[attr-defined]
+        assert message.isprintable()
+
+
+def test_report_mode_lines_name_the_request(caplog: pytest.LogCaptureFixture) -> None:
+    guard = sg.Guard(SPEC_F, mode="report", verifiers=Verifiers().mapping())
+    request = sg.HttpRequest("POST", "/orders", "", [AUTH_WRITER, JSON, ("X-Request-ID", "r-1")],
+                             json.dumps({"items": [], "amount": "ten"}).encode())
+    with caplog.at_level(logging.INFO, logger="schemaguard"):
+        assert guard.check_request(request) is None
+    [record] = logged(caplog, logging.WARNING)
+    assert record.schemaguard["request_id"] == "r-1"  # type: ignore[attr-defined]
+    assert record.getMessage().startswith("schemaguard would reject a request: 400 ")
+    assert record.getMessage().endswith("(request r-1)")
