@@ -17,6 +17,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import quote
 
+from mypy_extensions import mypyc_attr
+
 from ._adapter import (
     bodiless,
     check_response,
@@ -46,6 +48,7 @@ class _Disconnected(Exception):
     """The client went away before the body was complete."""
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # a Python subclass works in both builds
 class GuardMiddleware:
     """Guard an ASGI app with an OpenAPI spec (a path, mapping, Spec or a ready Guard)."""
 

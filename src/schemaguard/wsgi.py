@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from mypy_extensions import mypyc_attr
+
 from ._adapter import (
     bodiless,
     check_response,
@@ -57,6 +59,7 @@ _SAFE_PATH = "/:@!$&'()*+,;=-._~"
 _NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9/:@!$&'()*+,;=\-._~]")
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # a Python subclass works in both builds
 class GuardMiddleware:
     """Guard a WSGI app with an OpenAPI spec (a path, mapping, Spec or a ready Guard)."""
 
