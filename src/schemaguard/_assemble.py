@@ -48,18 +48,19 @@ def positive(name: str, value: Any) -> int:
 
 
 def seconds(name: str, value: Any) -> float:
-    """A duration option: a positive, finite number of seconds (a bool is not a number)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-            not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
-    return float(value)
+    """A duration option: a positive, finite number of seconds."""
+    return _positive_number(name, value, "of seconds")
 
 
 def rate(name: str, value: Any) -> float:
-    """A rate option: a positive, finite number per second (a bool is not a number)."""
+    """A rate option: a positive, finite number per second."""
+    return _positive_number(name, value, "per second")
+
+
+def _positive_number(name: str, value: Any, unit: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-            not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive number per second, not {value!r}")
+            not math.isfinite(value) or value <= 0:  # a bool is not a number
+        raise ValueError(f"{name} must be a positive number {unit}, not {value!r}")
     return float(value)
 
 

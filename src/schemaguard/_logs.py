@@ -34,20 +34,19 @@ class LogGate:
     """Whether a per-request log line is written: ``admit(level)``. Safe to share between
     threads; ``rate`` is lines per second (None: every line the logger takes)."""
 
-    __slots__ = ("_clock", "_dropped", "_first_drop", "_lock", "_stamp", "_tokens", "rate")
+    __slots__ = ("_burst", "_clock", "_dropped", "_first_drop", "_lock", "_stamp", "_tokens",
+                 "rate")
 
     def __init__(self, rate: float | None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = rate
         self._clock = clock
         self._lock = threading.Lock()
-        self._tokens = self._burst()
+        self._burst = max(1.0, rate or 1.0)  # one second's worth, and at least one line
+        self._tokens = self._burst
         self._stamp = clock()
         self._dropped = 0
         self._first_drop = 0.0
-
-    def _burst(self) -> float:
-        return max(1.0, self.rate or 1.0)
 
     def admit(self, level: int) -> bool:
         """Whether to write a line at ``level`` now; when lines were left out since the last
@@ -59,7 +58,7 @@ class LogGate:
             return True
         with self._lock:
             now = self._clock()
-            self._tokens = min(self._burst(), self._tokens + (now - self._stamp) * rate)
+            self._tokens = min(self._burst, self._tokens + (now - self._stamp) * rate)
             self._stamp = now
             if self._tokens < 1.0:
                 if not self._dropped:

@@ -288,7 +288,8 @@ def _header(scope: Scope, name: bytes) -> str | None:
     """The first value of header ``name`` (lower case, as ASGI sends names)."""
     for key, value in scope.get("headers", ()):
         if key == name:
-            return bytes(value).decode("latin-1")
+            found: str = value.decode("latin-1")
+            return found
     return None
 
 
