@@ -387,6 +387,21 @@ def answer_from(messages: Sequence[dict[str, Any]]) -> Answer:
     return Answer(start["status"], headers, body)
 
 
+def asgi_call(app: Any, scope: dict[str, Any], body: bytes = b"") -> Answer:
+    """One request through an ASGI app with the scope as given (raw header bytes too), the
+    body in one message."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return answer_from(sent)
+
+
 UNAVAILABLE = {"type": "about:blank", "title": "Service Unavailable", "status": 503,
                "detail": "authentication did not complete in time"}
 

@@ -32,7 +32,7 @@ from ._support import (
     SPEC_F,
     VALID_ORDER,
     Verifiers,
-    answer_from,
+    asgi_call,
     asgi_request,
     http_scope,
     logged,
@@ -311,20 +311,6 @@ async def _never(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cov
     raise AssertionError("every request of these tests is refused")
 
 
-def _asgi_call(app: Any, scope: dict[str, Any], body: bytes) -> Any:
-    """One request through an ASGI app with the scope as given (raw header bytes too)."""
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    asyncio.run(app(scope, receive, send))
-    return answer_from(sent)
-
-
 # Issue 4 (observability): each refusal's log line names its request, by the client's own
 # X-Request-ID when it sent one (a client value: escaped and cut like any other), else by a
 # fresh id, so a line can be matched with the client's report and the app's own logs.
@@ -346,8 +332,8 @@ def test_refusal_log_lines_name_the_request(kind: str, sent: str | None, named: 
                 answer = wsgi_call(WsgiGuard(_refusing_app, SPEC_F, **options),
                                    wsgi_environ("POST", "/orders", headers, body))
             else:
-                answer = _asgi_call(AsgiGuard(_never, SPEC_F, **options),
-                                    http_scope("POST", "/orders", headers), body)
+                answer = asgi_call(AsgiGuard(_never, SPEC_F, **options),
+                                   http_scope("POST", "/orders", headers), body)
             assert answer.status == 400
     ids = [r.schemaguard["request_id"] for r in logged(caplog, logging.INFO)]  # type: ignore[attr-defined]
     assert len(ids) == 2

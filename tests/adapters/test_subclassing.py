@@ -3,7 +3,6 @@ are the classes users extend: a hook around each request, a different answer).""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -17,7 +16,7 @@ from ._support import (
     SPEC_F,
     VALID_ORDER,
     Verifiers,
-    answer_from,
+    asgi_call,
     http_scope,
     wsgi_call,
     wsgi_environ,
@@ -82,18 +81,9 @@ def test_an_asgi_subclass_wraps_each_request() -> None:
     middleware = CountingAsgi(app, SPEC_F, verifiers=Verifiers().mapping())
 
     def call(body: bytes) -> int:
-        sent: list[dict[str, Any]] = []
-
-        async def receive() -> dict[str, Any]:
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message)
-
         scope = http_scope("POST", "/orders", [AUTH_WRITER, JSON,
                                                ("Content-Length", str(len(body)))])
-        asyncio.run(middleware(scope, receive, send))
-        return answer_from(sent).status
+        return asgi_call(middleware, scope, body).status
 
     assert (call(VALID_ORDER), call(BAD_ORDER)) == (201, 400)
     assert middleware.seen == 2
