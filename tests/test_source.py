@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from schemaguard import SpecError
-from schemaguard._source import Document, decode, parse
+from schemaguard._source import Document, _nests_deeper, decode, parse
 
 
 @pytest.mark.parametrize(
@@ -117,3 +117,32 @@ def test_errors_carry_file_line_and_column() -> None:
 
 def test_documents_without_text_have_no_location() -> None:
     assert Document("urn:x", {}).locate("/a") == (None, None)
+
+
+def _nested_list(levels: int) -> list[Any]:
+    root: list[Any] = []
+    node = root
+    for _ in range(levels - 1):
+        child: list[Any] = []
+        node.append(child)
+        node = child
+    return root
+
+
+@pytest.mark.parametrize(("levels", "deeper"), [(1000, False), (1001, True)])
+def test_json_nesting_is_bounded_on_every_python(levels: int, deeper: bool) -> None:
+    """JSON nested past 1,000 levels is refused like YAML past libyaml's 1,000. Python 3.11's
+    json reader stops near the recursion limit on its own; from 3.12 on it reads far deeper
+    (bounded by the C stack), so the depth is checked after parsing."""
+    data = _nested_list(levels)
+    text = "[" * levels + "]" * levels
+    assert _nests_deeper(data, text, 1000) is deeper
+    assert _nests_deeper({"a": [data]}, "{" + text, 1002) is False
+    assert _nests_deeper("scalar", "[" * 2000, 1000) is False
+
+
+def test_deep_json_document_is_refused_with_its_line() -> None:
+    text = '{"openapi": "3.1.0",\n"x": ' + "[" * 1100 + "]" * 1100 + "}"
+    with pytest.raises(SpecError, match="nested too deeply") as caught:
+        parse(text, "deep.json")
+    assert caught.value.line == 2

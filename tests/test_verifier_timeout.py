@@ -275,9 +275,28 @@ def test_async_verifier_own_timeout_error_is_not_ours(engine: str, kind: str) ->
 
     answer, waited = check_async(guard(verifier if kind == "sync-in-thread" else averifier,
                                        verifier_timeout=5))
-    assert isinstance(answer, TimeoutError)
+    # asyncio.TimeoutError is the builtin TimeoutError from 3.11 on; 3.10 has its own.
+    assert isinstance(answer, (TimeoutError, asyncio.TimeoutError))
     assert not isinstance(answer, sg.VerifierTimeout)
     assert waited < 1.0
+
+
+def test_a_verifier_that_waits_inside_a_cancel_scope_stays_in_its_task(engine: str) -> None:
+    """httpx and other anyio-based clients enter a cancel scope in the task that calls them
+    and must leave it in that same task. The verifier's first step runs before any timer is
+    armed; its rest must then go on in the same task (on 3.10, wait_for runs it in a task of
+    its own from the start), or anyio refuses: "Attempted to exit cancel scope in a different
+    task than it was entered in"."""
+    anyio = pytest.importorskip("anyio")
+
+    async def averifier(credentials: sg.Credentials) -> Any:
+        with anyio.CancelScope():
+            await asyncio.sleep(0.01)  # the first step has to wait
+        return {"sub": credentials.value}
+
+    answer, _ = check_async(guard(averifier))
+    assert isinstance(answer, sg.ValidatedRequest)
+    assert answer.principal == {"sub": KEY}
 
 
 @pytest.mark.parametrize("kind", ["async", "sync"])

@@ -1,48 +1,91 @@
-"""Deadlines on awaits that usually finish without waiting.
+"""Deadlines on awaits that usually finish without waiting, and awaits compiled code can make
+of anything.
 
 A timer (``asyncio.timeout``: a timer handle, a heap entry and its cancellation) costs a few
 microseconds per request, and most of what the middlewares bound needs none: a body that came
 with the headers, a verifier that answers from its cache. So an awaitable's first step is run by
-hand; only when that step has to wait is the rest, a ``Resumed``, awaited under the deadline.
-No wait ever happens outside it.
+hand; only when that step has to wait is the rest, a ``Relay``, awaited under the deadline.
+No wait ever happens outside it. Python 3.10 has no ``asyncio.timeout``: there the whole
+awaitable runs under ``asyncio.wait_for``, which drives it in a task of its own, and a step
+taken in one task must not be continued in another (anyio's cancel scopes, which Starlette's
+``receive`` and httpx use, refuse that).
+
+The compiled build's ``await`` hands an exception (a cancellation, a deadline) to what it awaits
+with the three-argument ``throw(type, value, traceback)`` (mypyc/mypyc#1214). Python 3.12
+deprecated that form for coroutines and generators: every cancellation of an app, a verifier or
+a server's ``receive`` would warn, and fail under ``-W error`` (pytest's ``filterwarnings``).
+The compiled modules therefore await foreign awaitables through ``relay``, which takes either
+form and passes the exception on alone.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import sys
+from collections.abc import Awaitable, Generator, Iterator
+from typing import Any, TypeVar
 
-# Python 3.11+; None on 3.10, where asyncio.wait_for bounds the rest instead.
+T = TypeVar("T")
+
+# Python 3.11+; None on 3.10, where asyncio.wait_for bounds the whole awaitable instead.
 timeout = getattr(asyncio, "timeout", None)
 timeout_at = getattr(asyncio, "timeout_at", None)
+# Whether throw(type, value, traceback) warns on coroutines and generators (3.12+).
+OLD_THROW_WARNS = sys.version_info >= (3, 12)
+_NOTHING: Any = object()
 
 
-class Resumed:
-    """An awaitable whose first step already ran and yielded ``yielded``: awaiting it hands
-    that to the task and drives the rest, exactly as ``await`` (``yield from``) would have,
-    throws (cancellation, the deadline) included."""
+class Relay(Generator[Any, Any, T]):
+    """The rest of an awaitable, driven step by step for whoever awaits this: ``await`` (and
+    ``yield from``) behave exactly as on the awaitable itself, cancellations included.
 
-    __slots__ = ("_pending", "_yielded")
+    ``first``: the value its first step, already run by hand, yielded (handed to the task
+    before anything else is sent in).
+    """
 
-    def __init__(self, pending: Any, yielded: Any) -> None:
-        self._pending = pending
-        self._yielded = yielded
+    __slots__ = ("_first", "_steps")
 
-    def __await__(self) -> Any:
-        pending, value = self._pending, self._yielded
-        while True:
-            try:
-                sent = yield value
-            except GeneratorExit:
-                pending.close()
-                raise
-            except BaseException as exc:
-                try:
-                    value = pending.throw(exc)
-                except StopIteration as done:
-                    return done.value
-            else:
-                try:
-                    value = pending.send(sent)
-                except StopIteration as done:
-                    return done.value
+    def __init__(self, steps: Iterator[Any], first: Any = _NOTHING) -> None:
+        self._steps: Any = steps
+        self._first = first
+
+    def __await__(self) -> Generator[Any, Any, T]:
+        return self
+
+    def __next__(self) -> Any:
+        return self.send(None)
+
+    def send(self, value: Any) -> Any:
+        first = self._first
+        if first is not _NOTHING:
+            self._first = _NOTHING
+            return first
+        if value is None:
+            return next(self._steps)
+        return self._steps.send(value)
+
+    def throw(self, typ: Any, value: Any = None, traceback: Any = None) -> Any:
+        """Either form of throw(); the awaitable gets the exception alone."""
+        self._first = _NOTHING
+        exc = typ if isinstance(typ, BaseException) else value if isinstance(
+            value, BaseException) else typ() if value is None else typ(value)
+        if traceback is not None:
+            exc = exc.with_traceback(traceback)
+        throw = getattr(self._steps, "throw", None)
+        if throw is None:  # a plain iterator: the exception is raised here, as yield from does
+            raise exc
+        return throw(exc)
+
+    def close(self) -> None:
+        self._first = _NOTHING
+        close = getattr(self._steps, "close", None)
+        if close is not None:
+            close()
+
+
+def relay(awaitable: Awaitable[T]) -> Awaitable[T]:
+    """``awaitable`` as compiled code should await it: through a Relay where the
+    three-argument throw() warns (3.12+), unchanged elsewhere."""
+    if OLD_THROW_WARNS:
+        return Relay(awaitable.__await__())
+    return awaitable

@@ -21,6 +21,7 @@ from typing import Any, SupportsFloat
 from ._assemble import MODES, RESPONSE_MODES, assemble, choice, positive, rate, seconds
 from ._body import MediaEntry, json_decoder
 from ._content import BodyPolicy
+from ._deadline import relay
 from ._drift import DriftRecorder
 from ._http import (
     HeaderMap,
@@ -246,7 +247,7 @@ class Guard:
         if self.limiter is None or self.limiter.memory:
             self._limit(plan, context, auth)
         else:  # a network storage (Redis): keep the event loop free
-            await asyncio.to_thread(self._limit, plan, context, auth)
+            await relay(asyncio.to_thread(self._limit, plan, context, auth))
 
     def compile_all(self) -> None:
         """Compile every operation's validators now (for pre-fork servers)."""
@@ -375,8 +376,8 @@ class Guard:
             if len(body) > OFFLOAD_BYTES:
                 # Parsing and validating a big body takes milliseconds of CPU: done in a
                 # worker thread, so the event loop keeps serving (bad-inputs L12).
-                return await asyncio.to_thread(self._finish, plan, context, head, auth, body,
-                                               read_body is not None)
+                return await relay(asyncio.to_thread(self._finish, plan, context, head, auth,
+                                                     body, read_body is not None))
             return self._finish(plan, context, head, auth, body, read_body is not None)
         except RequestError as error:
             self._refuse(error, plan, request)

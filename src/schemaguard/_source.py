@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,10 @@ except ImportError:  # pragma: no cover
 # Expanded node budget for documents that use YAML aliases (billion-laughs, bad-inputs S06).
 MAX_ALIAS_EXPANSION = 2_000_000
 _NESTING_LIMIT = 1_000
+# Up to 3.11 json's reader stops near the recursion limit (~1,000 levels: a RecursionError);
+# from 3.12 on only the C stack bounds it, so the depth is checked after reading: the same
+# limit as YAML's (libyaml's) on every Python.
+_JSON_UNBOUNDED = sys.version_info >= (3, 12)
 
 _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
@@ -171,7 +176,10 @@ def parse(text: str, file: str | None = None, *, json_hint: bool = False,
         raise SpecError("the document is empty", file=file)
     if json_hint or stripped[0] in "{[":
         try:
-            return json.loads(text, object_pairs_hook=_json_pairs, parse_constant=_json_constant)
+            data = json.loads(text, object_pairs_hook=_json_pairs, parse_constant=_json_constant)
+            if _JSON_UNBOUNDED and _nests_deeper(data, text, _NESTING_LIMIT):
+                raise _too_deep(text, file)
+            return data
         except _DuplicateJsonKey as exc:
             line, column = _yaml_duplicate_mark(text)
             raise SpecError(f"duplicate key `{exc.args[0]}`", file=file, line=line,
@@ -190,9 +198,7 @@ def parse(text: str, file: str | None = None, *, json_hint: bool = False,
             raise SpecError("invalid JSON: an integer with more than 4,300 digits", file=file,
                             line=line, column=column) from None
         except RecursionError:
-            line, column = _deep_position(text)
-            raise SpecError("the document is nested too deeply", file=file, line=line,
-                            column=column) from None
+            raise _too_deep(text, file) from None
     try:
         data = load_yaml(text, notes)
     except YamlError as exc:
@@ -212,6 +218,27 @@ def parse(text: str, file: str | None = None, *, json_hint: bool = False,
                 exc.args = (exc._render(),)
             raise
     return data
+
+
+def _nests_deeper(data: Any, text: str, limit: int) -> bool:
+    """Whether parsed JSON ``data`` nests containers more than ``limit`` levels deep (only
+    looked at when ``text`` has that many opening brackets at all)."""
+    if text.count("{") + text.count("[") <= limit:
+        return False
+    level, depth = [data] if type(data) is dict or type(data) is list else [], 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        level = [child for node in level
+                 for child in (node.values() if type(node) is dict else node)
+                 if type(child) is dict or type(child) is list]
+    return False
+
+
+def _too_deep(text: str, file: str | None) -> SpecError:
+    line, column = _deep_position(text)
+    return SpecError("the document is nested too deeply", file=file, line=line, column=column)
 
 
 def _yaml_duplicate_mark(text: str) -> tuple[int | None, int | None]:

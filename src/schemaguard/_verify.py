@@ -13,7 +13,7 @@ import inspect
 from collections.abc import Awaitable
 from typing import Any
 
-from ._deadline import Resumed, timeout_at
+from ._deadline import Relay, relay, timeout_at
 from ._security import Credentials, Verifier
 from .errors import VerifierTimeout
 
@@ -22,10 +22,10 @@ async def verify(verifier: Verifier, credentials: Credentials) -> Any:
     """A verifier's answer, from the event loop: a coroutine function is awaited, a sync
     verifier runs in a worker thread (and an awaitable it returns is awaited)."""
     if inspect.iscoroutinefunction(verifier):
-        return await verifier(credentials)
-    result = await asyncio.to_thread(verifier, credentials)
+        return await relay(verifier(credentials))
+    result = await relay(asyncio.to_thread(verifier, credentials))
     if inspect.isawaitable(result):
-        return await result
+        return await relay(result)
     if isinstance(result, concurrent.futures.Future):
         raise future_returned(credentials.scheme)
     return result
@@ -42,6 +42,17 @@ async def verify_within(verifier: Verifier, credentials: Credentials, limit: flo
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit
+    if timeout_at is None:  # Python 3.10: the whole verifier in wait_for's own task
+        # (_deadline.py). Its timeout and the verifier's own look alike: the clock tells.
+        try:
+            result = await asyncio.wait_for(verify(verifier, credentials), limit)
+        except Exception:
+            if loop.time() >= deadline:
+                raise VerifierTimeout(credentials.scheme, limit) from None
+            raise
+        if loop.time() >= deadline:
+            raise VerifierTimeout(credentials.scheme, limit)
+        return result
     rest: Awaitable[Any]
     if inspect.iscoroutinefunction(verifier):
         # Stepped once by hand (_deadline.py): one that answers without waiting, from its
@@ -57,20 +68,9 @@ async def verify_within(verifier: Verifier, credentials: Credentials, limit: flo
             if loop.time() >= deadline:
                 raise VerifierTimeout(credentials.scheme, limit) from exc
             raise
-        rest = Resumed(pending, yielded)
+        rest = Relay(pending, yielded)
     else:
         rest = verify(verifier, credentials)
-    if timeout_at is None:  # Python 3.10
-        # wait_for's timeout and the verifier's own look alike: the clock tells them apart.
-        try:
-            result = await asyncio.wait_for(rest, deadline - loop.time())
-        except Exception:
-            if loop.time() >= deadline:
-                raise VerifierTimeout(credentials.scheme, limit) from None
-            raise
-        if loop.time() >= deadline:
-            raise VerifierTimeout(credentials.scheme, limit)
-        return result
     scope = timeout_at(deadline)
     try:
         async with scope:

@@ -29,7 +29,7 @@ from ._adapter import (
     problem,
     verifier_timeout,
 )
-from ._deadline import Resumed, timeout
+from ._deadline import Relay, relay, timeout
 from ._guard import Guard, ValidatedRequest
 from ._http import HttpRequest, ScopeHeaders
 from ._logs import request_id
@@ -58,7 +58,7 @@ class GuardMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
+            await relay(self.app(scope, receive, send))
             return
         body = _Body(receive)
         validated: ValidatedRequest | None
@@ -97,10 +97,11 @@ class GuardMiddleware:
         # Report mode may pass on a body read only in part: the rest follows from the server.
         app_receive = body.replay if body.started else receive
         if validated is None or not self.guard.inspects_responses(validated.operation):
-            await self.app(scope, app_receive, send)
+            await relay(self.app(scope, app_receive, send))
             return
         head = scope.get("method") == "HEAD"
-        await self.app(scope, app_receive, _ResponseCheck(self.guard, validated, send, head))
+        await relay(self.app(scope, app_receive,
+                             _ResponseCheck(self.guard, validated, send, head)))
 
 
 class _Body:
@@ -135,7 +136,15 @@ class _Body:
         outside the deadline.
         """
         receive, buffered = self._receive, self._buffered
+        if timeout is None:  # Python 3.10: every read in wait_for's own task (_deadline.py)
+            try:
+                self._complete = await asyncio.wait_for(
+                    _receive_rest(None, receive, cap, buffered), seconds)
+            except asyncio.TimeoutError:
+                raise _timeout() from None
+            return self._complete
         pending = receive().__await__()
+        first: Relay[Message] | None
         try:
             yielded = next(pending)
         except StopIteration as done:  # the message was there: no wait, so no timer yet
@@ -150,21 +159,17 @@ class _Body:
                 self._complete = bytes(buffered)
                 return self._complete
         else:
-            first = Resumed(pending, yielded)
-        rest = _receive_rest(first, receive, cap, buffered)
+            first = Relay(pending, yielded)
         try:
-            if timeout is None:  # Python 3.10
-                self._complete = await asyncio.wait_for(rest, seconds)
-            else:
-                async with timeout(seconds):
-                    self._complete = await rest
-        except (TimeoutError, asyncio.TimeoutError):
+            async with timeout(seconds):
+                self._complete = await _receive_rest(first, receive, cap, buffered)
+        except TimeoutError:
             raise _timeout() from None
         return self._complete
 
     async def replay(self) -> Message:
         if self._sent:
-            return await self._receive()
+            return await relay(self._receive())
         self._sent = True
         complete = self._complete
         return {"type": "http.request",
@@ -172,11 +177,11 @@ class _Body:
                 "more_body": complete is None}
 
 
-async def _receive_rest(first: Resumed | None, receive: Receive, cap: int,
+async def _receive_rest(first: Relay[Message] | None, receive: Receive, cap: int,
                         body: bytearray) -> bytes:
     if first is not None and _take(await first, cap, body):
         return bytes(body)
-    while not _take(await receive(), cap, body):
+    while not _take(await relay(receive()), cap, body):
         pass
     return bytes(body)
 
@@ -198,9 +203,10 @@ def _timeout() -> RequestTimeout:
 
 
 async def _answer(send: Send, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]})
-    await send({"type": "http.response.body", "body": body, "more_body": False})
+    await relay(send({"type": "http.response.start", "status": status,
+                      "headers": [(k.encode("latin-1"), v.encode("latin-1"))
+                                  for k, v in headers]}))
+    await relay(send({"type": "http.response.body", "body": body, "more_body": False}))
 
 
 class _ResponseCheck:
@@ -218,7 +224,7 @@ class _ResponseCheck:
 
     async def __call__(self, message: Message) -> None:
         if self.passing:
-            await self.send(message)
+            await relay(self.send(message))
             return
         if message["type"] == "http.response.start":
             headers = [(k.decode("latin-1"), v.decode("latin-1"))
@@ -228,16 +234,16 @@ class _ResponseCheck:
                     (length or 0) > self.guard.max_body_bytes:
                 # Streaming or too large to buffer: passed through unvalidated (documented).
                 self.passing = True
-                await self.send(message)
+                await relay(self.send(message))
                 return
             self.start = message
             return
         if message["type"] != "http.response.body" or self.start is None:
             if self.start is not None:  # e.g. http.response.pathsend: no body to check
-                await self.send(self.start)
+                await relay(self.send(self.start))
                 self.start = None
                 self.passing = True
-            await self.send(message)
+            await relay(self.send(message))
             return
         self.chunks.append(message.get("body", b""))
         if message.get("more_body", False):
@@ -261,8 +267,8 @@ class _ResponseCheck:
             start = {**start, "headers": [
                 (k, str(len(body)).encode("latin-1") if k.lower() == b"content-length" else v)
                 for k, v in start.get("headers", [])]}
-        await self.send(start)
-        await self.send({"type": "http.response.body", "body": body, "more_body": False})
+        await relay(self.send(start))
+        await relay(self.send({"type": "http.response.body", "body": body, "more_body": False}))
 
 
 def _request(scope: Scope, certificate: bool) -> HttpRequest:

@@ -208,6 +208,9 @@ def _client_cert(environ: Environ) -> bytes | None:
     return None
 
 
+# A plain Python class in the compiled build too: an extension class cannot derive from io's
+# classes on CPython 3.13 (its managed instance dict).
+@mypyc_attr(native_class=False)
 class _Replay(io.RawIOBase):
     """The bytes already read, then the rest of the server's input stream."""
 

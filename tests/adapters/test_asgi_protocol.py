@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 import schemaguard as sg
+from schemaguard import asgi as asgi_module
 from schemaguard.asgi import GuardMiddleware
 
 from ._support import (
@@ -324,7 +325,13 @@ def test_rejections_before_the_body_never_receive(headers: list[tuple[str, str]]
     assert receive.calls == 0
 
 
-def test_slow_body_gets_408_after_body_timeout() -> None:
+@pytest.mark.parametrize("deadline", ["timeout", "wait_for"])
+def test_slow_body_gets_408_after_body_timeout(deadline: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A body that stops arriving: 408 at the deadline, with Python 3.11's asyncio.timeout
+    and with the wait_for of 3.10 (``wait_for``: as 3.10 runs it)."""
+    if deadline == "wait_for":
+        monkeypatch.setattr(asgi_module, "timeout", None)
     receive = Script([chunks_of(VALID_ORDER, 10)[0]])  # then hangs
     inner = Inner()
     started = time.monotonic()
