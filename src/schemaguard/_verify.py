@@ -45,7 +45,7 @@ async def verify_within(verifier: Verifier, credentials: Credentials, limit: flo
     if timeout_at is None:  # Python 3.10: the whole verifier in wait_for's own task
         # (_deadline.py). Its timeout and the verifier's own look alike: the clock tells.
         try:
-            result = await asyncio.wait_for(verify(verifier, credentials), limit)
+            result = await relay(asyncio.wait_for(verify(verifier, credentials), limit))
         except Exception:
             if loop.time() >= deadline:
                 raise VerifierTimeout(credentials.scheme, limit) from None

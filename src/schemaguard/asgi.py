@@ -138,8 +138,8 @@ class _Body:
         receive, buffered = self._receive, self._buffered
         if timeout is None:  # Python 3.10: every read in wait_for's own task (_deadline.py)
             try:
-                self._complete = await asyncio.wait_for(
-                    _receive_rest(None, receive, cap, buffered), seconds)
+                self._complete = await relay(asyncio.wait_for(
+                    _receive_rest(None, receive, cap, buffered), seconds))
             except asyncio.TimeoutError:
                 raise _timeout() from None
             return self._complete
