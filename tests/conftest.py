@@ -20,11 +20,17 @@ def _register_hypothesis_profiles() -> None:
         settings.get_profile("dev")
     except InvalidArgument:
         settings.register_profile("dev", max_examples=100, **common)
-    # Hypothesis ships a built-in "ci" profile (derandomized, no database) with the default
-    # 100 examples; raise its budget unless the project already registered a bigger one.
-    ci = settings.get_profile("ci")
-    if ci.max_examples <= 100:
-        settings.register_profile("ci", ci, max_examples=1000, **common)
+    # Newer Hypothesis ships a built-in "ci" profile (derandomized, no database) with the
+    # default 100 examples; raise its budget unless the project already registered a bigger
+    # one. Older releases (6.100, the lowest this project supports) have none.
+    try:
+        ci = settings.get_profile("ci")
+    except InvalidArgument:
+        settings.register_profile("ci", derandomize=True, database=None, max_examples=1000,
+                                  **common)
+    else:
+        if ci.max_examples <= 100:
+            settings.register_profile("ci", ci, max_examples=1000, **common)
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 

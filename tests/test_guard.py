@@ -102,6 +102,32 @@ def test_bad_json_is_a_400_without_parser_details(body_guard: sg.Guard, body: by
     assert "char" not in violation.message
 
 
+@pytest.mark.parametrize("message", [
+    "depth limit exceeded: line 1 column 1026 (char 1025)",  # orjson 3.11 and newer
+    "array and object recursion depth exceeded: line 1 column 1026 (char 1025)",  # 3.10
+])
+def test_too_deep_is_told_by_every_orjson_the_project_supports(
+    body_guard: sg.Guard, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """orjson words its own nesting limit differently across the versions pyproject admits;
+    each is the 400 maxDepth, never a syntax error."""
+    import orjson
+
+    real = orjson.loads
+
+    def loads(data: bytes | str) -> object:
+        if len(data) > 1000:  # the wrapped body the decoder builds for a deep one
+            raise orjson.JSONDecodeError(message, "", 0)
+        return real(data)
+
+    monkeypatch.setattr(orjson, "loads", loads)
+    with pytest.raises(sg.RequestValidationError) as info:
+        body_guard.check_request(request("POST", "/items", "",
+                                         [("content-type", "application/json")],
+                                         b"[" * 100 + b"]" * 100))
+    assert [v.keyword for v in info.value.violations] == ["maxDepth"]
+
+
 def test_depth_limit_is_exact() -> None:
     guard = sg.Guard(spec({"/d": {"post": {"requestBody": {"content": {
         "application/json": {}}}, "responses": OK}}}), max_json_depth=3)

@@ -59,7 +59,7 @@ def json_decoder(max_depth: int, reject_duplicate_keys: bool) -> Callable[[bytes
             else:
                 value = _unwrap(orjson.loads(open_wrap + body + close_wrap), levels)
         except orjson.JSONDecodeError as exc:
-            if "depth limit" in str(exc):
+            if "depth limit" in str(exc) or "recursion depth" in str(exc):  # orjson 3.11+, 3.10
                 raise too_deep(max_depth) from None
             if "UTF-8" in str(exc) or "surrogate" in str(exc):
                 raise BodyError("body is not valid UTF-8 JSON", "contentEncoding") from None
