@@ -59,9 +59,10 @@ def json_decoder(max_depth: int, reject_duplicate_keys: bool) -> Callable[[bytes
             else:
                 value = _unwrap(orjson.loads(open_wrap + body + close_wrap), levels)
         except orjson.JSONDecodeError as exc:
-            if "depth limit" in str(exc) or "recursion depth" in str(exc):  # orjson 3.11+, 3.10
+            message = str(exc)
+            if "depth limit" in message or "recursion depth" in message:  # orjson 3.11+, 3.10
                 raise too_deep(max_depth) from None
-            if "UTF-8" in str(exc) or "surrogate" in str(exc):
+            if "UTF-8" in message or "surrogate" in message:
                 raise BodyError("body is not valid UTF-8 JSON", "contentEncoding") from None
             raise BodyError("body is not valid JSON", "json") from None
         if reject_duplicate_keys or big:
