@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import schemaguard as sg
-from schemaguard._lint import RULES, Finding, Unreadable, check_spec_file
+from schemaguard._lint import _BOUNDED_FORMATS, RULES, Finding, Unreadable, check_spec_file
 from schemaguard.cli import main
 
 ROOT = Path(__file__).parent.parent
@@ -109,7 +109,9 @@ CASES = [
     Case("SG030-request-body-without-schema.yaml", "SG030", 14, 11, "warning", 0),
     Case("SG031-python-differs.yaml", "SG031", 18, 52, "warning", 0),
     # bad-inputs S27: a serialization the guard refuses is an error (more: test_s27_*).
-    Case("SG032-nested-deep-object.yaml", "SG032", 12, 11, "error", 1),
+    # Its objects are open: SG104 (parameters are request input too).
+    Case("SG032-nested-deep-object.yaml", "SG032", 12, 11, "error", 1,
+         also=frozenset({"SG104"})),
     # bad-inputs S35: a path without operations warns (operations: test_s35_*).
     Case("SG033-path-without-operations.yaml", "SG033", 8, 3, "warning", 0),
     # bad-inputs S31: a readOnly property in `required` is info.
@@ -756,7 +758,8 @@ def _parameter_doc(param: dict[str, Any]) -> dict[str, Any]:
 
 
 INTEGERS = {"type": "array", "maxItems": 5, "items": {"type": "integer"}}
-FLAT = {"type": "object", "properties": {"a": {"type": "integer"}}}
+FLAT = {"type": "object", "additionalProperties": False,
+        "properties": {"a": {"type": "integer"}}}  # closed: no SG104
 SUPPORTED = {
     "form": {"name": "p", "in": "query", "schema": INTEGERS},
     "form-not-exploded": {"name": "p", "in": "query", "explode": False, "schema": INTEGERS},
@@ -806,6 +809,139 @@ def test_s27_what_the_guard_supports_passes(name: str, tmp_path: Path) -> None:
     findings = _check_doc(tmp_path, _parameter_doc(SUPPORTED[name]))
     sg.Guard(str(tmp_path / "openapi.json"), eager=True)
     assert [f.rule for f in findings] == ["SG101"], _show(findings)
+
+
+def _request_lints(findings: list[Finding]) -> list[tuple[str, str, str]]:
+    return [(f.rule, f.pointer, f.message) for f in findings if f.rule in ("SG104", "SG105")]
+
+
+STRING = {"type": "string"}
+OPEN = {"type": "object", "properties": {"a": {"type": "integer"}}}
+PARAMETER = "/paths/~1items/get/parameters/0"
+
+
+@pytest.mark.parametrize(("param", "rule", "at", "message"), [
+    pytest.param({"name": "q", "in": "query", "schema": STRING}, "SG105", "/schema",
+                 "string without `maxLength`", id="query-string"),
+    pytest.param({"name": "q", "in": "query", "schema": {"type": "string", "format": "uri"}},
+                 "SG105", "/schema", "string without `maxLength`", id="query-unbounded-format"),
+    pytest.param({"name": "q", "in": "query", "schema": {"pattern": "^[a-z]+$"}}, "SG105",
+                 "/schema", "`pattern` admits strings of any length", id="query-untyped-pattern"),
+    pytest.param({"name": "tag", "in": "query", "style": "form", "explode": True,
+                  "schema": {"type": "array", "items": {"type": "integer"}}},
+                 "SG105", "/schema", "array without `maxItems`", id="query-array"),
+    pytest.param({"name": "tag", "in": "query", "schema": {"type": "array", "maxItems": 5,
+                                                           "items": STRING}},
+                 "SG105", "/schema/items", "string without `maxLength`", id="query-array-items"),
+    pytest.param({"name": "X-Trace", "in": "header", "schema": STRING}, "SG105", "/schema",
+                 "string without `maxLength`", id="header"),
+    pytest.param({"name": "session", "in": "cookie", "schema": STRING}, "SG105", "/schema",
+                 "string without `maxLength`", id="cookie"),
+    # A path parameter keeps SG105: its value is one URL segment, but nothing bounds a segment
+    # (the guard imposes no URL length limit; a server's is often 8 KB or more), the README's
+    # row makes no exception, and Spectral's OWASP ruleset flags unbounded strings wherever
+    # they are. `enum`, a short `format` or `maxLength` silence it, as for any string.
+    pytest.param({"name": "id", "in": "path", "required": True, "schema": STRING}, "SG105",
+                 "/schema", "string without `maxLength`", id="path"),
+    pytest.param({"name": "filter", "in": "query", "style": "deepObject", "explode": True,
+                  "schema": OPEN}, "SG104", "/schema", "`additionalProperties`",
+                 id="deepObject-open"),
+    pytest.param({"name": "filter", "in": "query", "schema": OPEN}, "SG104", "/schema",
+                 "`additionalProperties`", id="form-object-open"),
+    # JSON in a query string: the media type's schema is linted.
+    pytest.param({"name": "filter", "in": "query", "content": {"application/json": {
+        "schema": OPEN}}}, "SG104", "/content/application~1json/schema",
+                 "`additionalProperties`", id="content-open"),
+    pytest.param({"name": "filter", "in": "query", "content": {"application/json": {
+        "schema": {"type": "object", "additionalProperties": False,
+                   "properties": {"q": STRING}}}}},
+                 "SG105", "/content/application~1json/schema/properties/q",
+                 "string without `maxLength`", id="content-string"),
+])
+def test_s17_unbounded_parameters_warn(param: dict[str, Any], rule: str, at: str,
+                                       message: str, tmp_path: Path) -> None:
+    """bad-inputs S17 for parameters: they are request input like bodies (OWASP API4), in
+    every location; the finding points at the parameter's schema."""
+    found = _request_lints(_check_doc(tmp_path, _parameter_doc(param)))
+    prefix = PARAMETER.replace("~1items", "~1items~1{id}") if param["in"] == "path" \
+        else PARAMETER
+    assert [(r, p, message in m) for r, p, m in found] == [(rule, prefix + at, True)], found
+
+
+@pytest.mark.parametrize("param", [
+    pytest.param({"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 64}},
+                 id="maxLength"),
+    pytest.param({"name": "q", "in": "query", "schema": {"type": "string",
+                                                         "enum": ["a", "b"]}}, id="enum"),
+    pytest.param({"name": "q", "in": "query", "schema": {"const": "a"}}, id="const"),
+    *(pytest.param({"name": "q", "in": "query", "schema": {"type": "string", "format": name}},
+                   id=f"format-{name}") for name in sorted(_BOUNDED_FORMATS)),
+    pytest.param({"name": "tag", "in": "query", "style": "form", "explode": True,
+                  "schema": INTEGERS}, id="array-of-integers"),
+    pytest.param({"name": "tag", "in": "query", "schema": {
+        "type": "array", "maxItems": 5, "items": {"type": "string", "maxLength": 8}}},
+                 id="array-of-bounded-strings"),
+    pytest.param({"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                 id="integer"),
+    pytest.param({"name": "q", "in": "query", "schema": {"type": "number"}}, id="number"),
+    pytest.param({"name": "flag", "in": "query", "schema": {"type": "boolean"}},
+                 id="boolean"),
+    pytest.param({"name": "X-Page", "in": "header", "schema": {"type": "integer"}},
+                 id="header-integer"),
+    pytest.param({"name": "id", "in": "path", "required": True,
+                  "schema": {"type": "integer", "format": "int64"}}, id="path-integer"),
+    pytest.param({"name": "id", "in": "path", "required": True,
+                  "schema": {"type": "string", "format": "uuid"}}, id="path-uuid"),
+    pytest.param({"name": "filter", "in": "query", "style": "deepObject", "explode": True,
+                  "schema": FLAT}, id="deepObject-closed"),
+    pytest.param({"name": "filter", "in": "query", "content": {"application/json": {
+        "schema": {"type": "object", "additionalProperties": False,
+                   "properties": {"q": {"type": "string", "maxLength": 8}}}}}},
+                 id="content-closed"),
+])
+def test_s17_bounded_parameters_pass(param: dict[str, Any], tmp_path: Path) -> None:
+    """bad-inputs S17 for parameters, the near misses: nothing unbounded, nothing open."""
+    assert _request_lints(_check_doc(tmp_path, _parameter_doc(param))) == []
+
+
+def _get(name: str, *params: Any) -> dict[str, Any]:
+    return {"operationId": name, "parameters": list(params),
+            "responses": {"200": {"description": "ok"}}}
+
+
+def test_component_parameter_is_linted_once_where_it_is_defined(tmp_path: Path) -> None:
+    """A `$ref`'d parameter used by two operations (and its schema shared with a body) is
+    reported once, at the component, not once per use."""
+    limit = {"$ref": "#/components/parameters/Limit"}
+    paths = _post({"$ref": "#/components/schemas/Name"})
+    paths["/items"]["get"] = _get("list", limit, {"$ref": "#/components/parameters/Named"})
+    paths["/users"] = {"get": _get("users", limit)}
+    doc = _doc(paths=paths, components={
+        "parameters": {"Limit": {"name": "limit", "in": "query", "schema": STRING},
+                       "Named": {"name": "name", "in": "query",
+                                 "schema": {"$ref": "#/components/schemas/Name"}}},
+        "schemas": {"Name": STRING}})
+    assert _request_lints(_check_doc(tmp_path, doc)) == [
+        ("SG105", "/components/parameters/Limit/schema", "string without `maxLength`"),
+        ("SG105", "/components/schemas/Name", "string without `maxLength`")]
+
+
+def test_path_level_parameter_is_linted_once(tmp_path: Path) -> None:
+    """A parameter of the path item, shared by GET and POST: one finding, on the path item."""
+    doc = _doc(paths={"/items": {"parameters": [{"name": "q", "in": "query", "schema": STRING}],
+                                 "get": _get("list"), "post": _get("create")}})
+    assert _request_lints(_check_doc(tmp_path, doc)) == [
+        ("SG105", "/paths/~1items/parameters/0/schema", "string without `maxLength`")]
+
+
+def test_parameter_in_another_file_is_linted_there(tmp_path: Path) -> None:
+    (tmp_path / "parameters.yaml").write_text(
+        "Search:\n  name: q\n  in: query\n  schema: {type: string}\n", "utf-8")
+    doc = _doc(paths={"/items": {"get": _get("list", {"$ref": "./parameters.yaml#/Search"}),
+                                 "put": _get("put", {"$ref": "./parameters.yaml#/Search"})}})
+    found = [f for f in _check_doc(tmp_path, doc) if f.rule in ("SG104", "SG105")]
+    assert [(Path(f.file or "").name, f.line, f.pointer, f.message) for f in found] == [
+        ("parameters.yaml", 4, "/Search/schema", "string without `maxLength`")], _show(found)
 
 
 OBJECT = {"type": "object", "additionalProperties": False, "properties": {"a": FLAT}}

@@ -227,6 +227,7 @@ class _Checker:
                 if isinstance(param, dict) and param.get("in") == "path":
                     declared[str(param.get("name"))] = (uri, pointer, param)
                 self.serialization(uri, pointer, param)
+                self.parameter_schemas(uri, pointer, param)
         variables = set(re.findall(r"\{([^}/]+)\}", template))
         self.shared_segments(template, op_at, declared)
         for name in sorted(variables - set(declared)):
@@ -273,6 +274,22 @@ class _Checker:
             compile_parameter(self.spec, uri, pointer, param, _no_json)
         except SpecError as exc:
             self.add("SG032", exc.message, exc.pointer or pointer, uri)
+
+    def parameter_schemas(self, uri: str, pointer: str, param: Any) -> None:
+        """SG104/SG105 over a parameter's schema, or its `content` media type's: parameters
+        are request input like bodies (OWASP API4), path ones included. Linted once, where
+        the parameter is defined (a component, a path item), however many operations use it."""
+        if not isinstance(param, dict):
+            return
+        places = [(join_pointer(pointer, "schema"), param["schema"])] if "schema" in param \
+            else []
+        content = param.get("content")
+        for media_type, media in (content.items() if isinstance(content, dict) else ()):
+            if isinstance(media, dict) and "schema" in media:
+                places.append((join_pointer(pointer, "content", media_type, "schema"),
+                               media["schema"]))
+        for at, schema in places:
+            self.request_schema(uri, at, schema, self._linted)
 
     def operation_security(self, template: str, method: str, op_at: str,
                            op: dict[str, Any]) -> None:
