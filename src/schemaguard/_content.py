@@ -107,15 +107,18 @@ class BodyPolicy:
 
     def value(self, plan: OperationPlan, body: bytes, entry: MediaEntry | None,
               media_type: MediaType | None, settings: Settings) -> Any:
+        """The decoded body for the handler, or the RequestValidationError of a body that is
+        missing, unexpected or does not conform, returned rather than raised (an exception
+        is dear in compiled code: _guard.decide); one that cannot be decoded is raised."""
         if not body:
             if plan.body is not None and plan.body.required:
-                raise self._invalid("the request body is required", [
+                return self._invalid("the request body is required", [
                     Violation("body", None, "", "required", "request body is required", "")])
             return None
         if plan.body is None:
             if self.allow_unexpected_body:
                 return None
-            raise self._invalid("this operation takes no request body", [
+            return self._invalid("this operation takes no request body", [
                 Violation("body", None, "", "unexpected", "operation takes no request body",
                           "")])
         if entry is None or media_type is None:  # pragma: no cover - _content refused it
@@ -132,14 +135,15 @@ class BodyPolicy:
         if validator is not None and not validator.is_valid(to_validate):
             # A JSON body's brackets bound its containers (strings only add to the count).
             few = media_type.is_json and body.count(b"{") + body.count(b"[") <= SMALL
-            raise self._nonconforming(validator, to_validate, body, settings, few=few)
+            return self._nonconforming(validator, to_validate, body, settings, few=few)
         return to_handler
 
     def _bounded_json(self, body: bytes, validator: SchemaValidator, settings: Settings,
                       limit: int) -> Any:
         """A JSON body whose schema is bounded within ``limit`` (_bound): one that passes
         cannot be too deep or hold an inexact number, so it is parsed at once and the scans
-        run only for one that fails, to tell why. _DECODE: the full decoder must decide."""
+        run only for one that fails, to tell why (returned, as ``value`` does). _DECODE: the
+        full decoder must decide."""
         try:
             value = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -153,8 +157,8 @@ class BodyPolicy:
         if maybe_deep:
             deeper, long = survey(value, limit)
             if deeper:
-                raise self._undecodable(too_deep(limit))
-        raise self._nonconforming(validator, value, body, settings, long, few=few)
+                return self._undecodable(too_deep(limit))
+        return self._nonconforming(validator, value, body, settings, long, few=few)
 
     def _decoded(self, body: bytes, entry: MediaEntry, media_type: MediaType,
                  settings: Settings) -> tuple[Any, Any]:

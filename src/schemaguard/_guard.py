@@ -315,19 +315,49 @@ class Guard:
         A verifier that answers after ``verifier_timeout`` raises VerifierTimeout: it cannot
         be interrupted here, so it runs to its end and its answer is discarded.
         """
-        return self.run(request, None)
+        outcome = self.decide(request, None)
+        if isinstance(outcome, RequestError):
+            raise outcome
+        return outcome
 
     async def check_request_async(self, request: HttpRequest) -> ValidatedRequest | None:
         """check_request for async servers: async verifiers are awaited, sync ones run in a
         worker thread so they never block the event loop. A verifier still running at
         ``verifier_timeout`` is cancelled (a sync one's thread runs on, its answer discarded)
         and VerifierTimeout is raised."""
-        return await self.run_async(request, None)
+        outcome = await self.decide_async(request, None)
+        if isinstance(outcome, RequestError):
+            raise outcome
+        return outcome
 
     def run(self, request: HttpRequest,
             read_body: Callable[[int], bytes] | None) -> ValidatedRequest | None:
         """check_request for adapters: with ``read_body``, the body is read (at most the
         operation's cap) only after the route, security and parameters passed."""
+        outcome = self.decide(request, read_body)
+        if isinstance(outcome, RequestError):
+            raise outcome
+        return outcome
+
+    async def run_async(
+        self, request: HttpRequest,
+        read_body: Callable[[int, float], Awaitable[bytes]] | None
+    ) -> ValidatedRequest | None:
+        """run() for async adapters: awaits verifiers and the body reader."""
+        outcome = await self.decide_async(request, read_body)
+        if isinstance(outcome, RequestError):
+            raise outcome
+        return outcome
+
+    # The refusal is returned, not raised, on the way out: an exception that crosses the
+    # compiled phases collects a traceback entry (a frame object) in each, about a fifth of
+    # what a refused GET costs. The usual refusals (parameters, body) are returned from
+    # their phase too; the rarer ones are raised where they are found and caught here.
+
+    def decide(self, request: HttpRequest, read_body: Callable[[int], bytes] | None
+               ) -> ValidatedRequest | RequestError | None:
+        """run() without the raise: the refusal to answer with is returned (None: let the
+        request through without an operation, or only report the refusal)."""
         plan: OperationPlan | None = None
         try:
             routed = self._route(request)
@@ -341,19 +371,23 @@ class Guard:
             if self.limiter is not None:
                 self._limit(plan, context, auth)
             head = self._head(plan, context, route_params, read_body is not None)
+            if isinstance(head, RequestError):
+                return self._refused(head, plan, request)
             body = request.body
             if read_body is not None:
                 body = read_body(plan.settings.max_body_bytes)
-            return self._finish(plan, context, head, auth, body, read_body is not None)
+            validated = self._finish(plan, context, head, auth, body, read_body is not None)
+            if isinstance(validated, RequestError):
+                return self._refused(validated, plan, request)
+            return validated
         except RequestError as error:
-            self._refuse(error, plan, request)
-            return None
+            return self._refused(error, plan, request)
 
-    async def run_async(
+    async def decide_async(
         self, request: HttpRequest,
         read_body: Callable[[int, float], Awaitable[bytes]] | None
-    ) -> ValidatedRequest | None:
-        """run() for async adapters: awaits verifiers and the body reader."""
+    ) -> ValidatedRequest | RequestError | None:
+        """decide() for async adapters: awaits verifiers and the body reader."""
         plan: OperationPlan | None = None
         try:
             routed = self._route(request)
@@ -370,20 +404,27 @@ class Guard:
             if self.limiter is not None:
                 await self._limit_async(plan, context, auth)
             head = self._head(plan, context, route_params, read_body is not None)
+            if isinstance(head, RequestError):
+                return self._refused(head, plan, request)
             body = request.body
             if read_body is not None:
                 body = await read_body(plan.settings.max_body_bytes, plan.settings.body_timeout)
             if len(body) > OFFLOAD_BYTES:
                 # Parsing and validating a big body takes milliseconds of CPU: done in a
                 # worker thread, so the event loop keeps serving (bad-inputs L12).
-                return await relay(asyncio.to_thread(self._finish, plan, context, head, auth,
-                                                     body, read_body is not None))
-            return self._finish(plan, context, head, auth, body, read_body is not None)
+                validated = await relay(asyncio.to_thread(
+                    self._finish, plan, context, head, auth, body, read_body is not None))
+            else:
+                validated = self._finish(plan, context, head, auth, body,
+                                         read_body is not None)
+            if isinstance(validated, RequestError):
+                return self._refused(validated, plan, request)
+            return validated
         except RequestError as error:
-            self._refuse(error, plan, request)
-            return None
+            return self._refused(error, plan, request)
 
-    # The phases of a check, in DESIGN.md's order. Each raises a RequestError to refuse.
+    # The phases of a check, in DESIGN.md's order. Each raises a RequestError to refuse, or
+    # (head, finish: the usual refusals) returns it.
 
     def _route(self, request: HttpRequest) -> tuple[OperationPlan, dict[str, str]] | None:
         """The operation for the request; None to let it through without one."""
@@ -429,9 +470,10 @@ class Guard:
             self._exact.setdefault(raw, {})[request.method] = plan
         return plan, match.params
 
-    def _refuse(self, error: RequestError, plan: OperationPlan | None,
-                request: HttpRequest) -> None:
-        """Raise ``error``, or only report it (and let the request through) in report mode."""
+    def _refused(self, error: RequestError, plan: OperationPlan | None,
+                 request: HttpRequest) -> RequestError | None:
+        """``error`` to answer with, or None when it is only reported (report mode) and the
+        request goes on."""
         if self.drift is not None:
             record_refusal(self.drift, self.router, error, plan, request)
         operation = plan.operation if plan is not None else None
@@ -440,8 +482,9 @@ class Guard:
             self.on_violation(error, operation)
         mode = plan.settings.mode if plan is not None else self.mode
         if mode != "report":
-            raise error
+            return error
         self._report(error, operation, request)
+        return None
 
     def _prepare(self, plan: OperationPlan, request: HttpRequest) -> RequestContext:
         headers = HeaderMap.of(request.headers)
@@ -530,17 +573,18 @@ class Guard:
             raise self._invalid(exc.detail, list(exc.violations)) from None
 
     def _head(self, plan: OperationPlan, context: RequestContext,
-              route_params: dict[str, str], deferred: bool) -> _Head:
+              route_params: dict[str, str], deferred: bool) -> _Head | RequestError:
         """Everything after security that needs no body: overrides, field count,
-        Content-Type and Content-Encoding (415), parameters (400)."""
+        Content-Type and Content-Encoding (415), parameters (400); a refusal is returned
+        (415s are raised)."""
         headers, settings = context.headers, plan.settings
         if not headers.isdisjoint(OVERRIDE_HEADERS):
             name = sorted(n for n in OVERRIDE_HEADERS if n in headers)[0]
-            raise self._invalid("method override headers are not accepted", [
+            return self._invalid("method override headers are not accepted", [
                 Violation("header", name, "", "methodOverride",
                           "method override headers are not accepted", "")])
         if context.too_many_fields:
-            raise self._invalid("too many query fields", [Violation(
+            return self._invalid("too many query fields", [Violation(
                 "query", None, "", "maxProperties",
                 f"more than {settings.max_fields} query fields", "")])
         if context.request.body or (deferred and _declares_body(context)):
@@ -555,14 +599,15 @@ class Guard:
                 not validators.parameters.is_valid(values):
             violations = plan.parameter_violations(values, settings.max_errors)
         if violations:
-            raise self._invalid("the request parameters do not conform to the spec",
-                                violations[:settings.max_errors])
+            return self._invalid("the request parameters do not conform to the spec",
+                                 violations[:settings.max_errors])
         return found, entry, media_type
 
     def _finish(self, plan: OperationPlan, context: RequestContext, head: _Head,
-                auth: AuthResult, body: bytes, deferred: bool) -> ValidatedRequest:
+                auth: AuthResult, body: bytes, deferred: bool) -> ValidatedRequest | RequestError:
         """The body phase: cap, Content-Type for a body the headers did not announce,
-        content codings, decoding and validation."""
+        content codings, decoding and validation; a body that does not conform is returned
+        as its refusal (the rarer ones are raised)."""
         settings, headers = plan.settings, context.headers
         found, entry, media_type = head
         if deferred:
@@ -577,6 +622,8 @@ class Guard:
             body = self.bodies.decode_codings(headers, body, settings.max_body_bytes)
         value = (None if not body and plan.body is None  # the usual GET: nothing to read
                  else self.bodies.value(plan, body, entry, media_type, settings))
+        if isinstance(value, RequestError):  # never a decoded body: a refusal (_content)
+            return value
         by_location = found.by_location
         validated = ValidatedRequest(
             plan.operation, by_location["path"], by_location["query"], by_location["header"],

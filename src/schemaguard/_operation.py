@@ -35,6 +35,7 @@ from ._security import RequestContext, Scheme, SecurityPlan
 from ._shape import Shape, shape_of
 from ._source import join_pointer, split_pointer
 from ._spec import Spec
+from ._violations import convert
 from .errors import Violation
 
 Formats = dict[str, Callable[[str], bool]]
@@ -182,6 +183,20 @@ class OperationPlan:
             return []
         by_key = self._by_key
         found: list[Violation] = []
+        errors = validator.engine_errors(values)
+        if errors is not None:
+            # The engine's errors converted here, each once, for the parameter it names.
+            compiler, plain = validator.compiler, validator.plain
+            for error in errors:
+                path = error.instance_path
+                parameter = by_key.get(path[0]) if path and isinstance(path[0], str) else None
+                if parameter is None:  # pragma: no cover - the object has no other keyword
+                    continue
+                found += convert(compiler, error, parameter.location, parameter.name, "",
+                                 values, plain, keyed=True)
+                if len(found) >= limit:
+                    return found[:limit]
+            return found
         for violation in validator.iter_violations(values):
             tokens = split_pointer(violation.pointer)
             parameter = by_key.get(tokens[0]) if tokens else None

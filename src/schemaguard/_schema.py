@@ -119,19 +119,19 @@ class SchemaValidator:
     when asked for.
     """
 
-    __slots__ = ("_compiler", "_locator", "_max_depth", "_plain", "_root", "_validator",
-                 "dialect", "is_valid")
+    __slots__ = ("_locator", "_max_depth", "_root", "_validator", "compiler", "dialect",
+                 "is_valid", "plain")
 
     def __init__(self, compiler: Compiler, validator: jsonschema_rs.Validator,
                  max_depth: int | None = None, root: str | None = None,
                  formats: dict[str, Callable[[str], bool]] | None = None) -> None:
-        self._compiler = compiler
+        self.compiler = compiler
         self._validator = validator
         self._max_depth = max_depth
         self._root = root  # the compiler's definition id of the schema, when known
         # A plain schema's errors carry no keyword location: their schema pointers are read
         # off the schema itself (_violations.plain_schema_pointer).
-        self._plain = compiler.node(root, "") if root is not None and \
+        self.plain = compiler.node(root, "") if root is not None and \
             not compiler.addressable else UNKNOWN
         self.dialect = compiler.dialect
         self.is_valid: Callable[[Any], bool] = validator.is_valid
@@ -146,8 +146,8 @@ class SchemaValidator:
         """How deep a valid instance can nest and whether its numbers are small (_bound)."""
         if self._root is None:
             return ANYTHING
-        return schema_bound(self._compiler.definitions(self._root), self._root,
-                            self._compiler.ref(""), draft4=self._compiler.draft == 4)
+        return schema_bound(self.compiler.definitions(self._root), self._root,
+                            self.compiler.ref(""), draft4=self.compiler.draft == 4)
 
     def _guarded_is_valid(self, instance: Any) -> bool:
         # A recursive schema follows the instance as deep as it goes; the engine's stack does
@@ -165,6 +165,18 @@ class SchemaValidator:
             return
         yield from self._errors(self._validator, instance, "", location, name)
 
+    def engine_errors(self, instance: Any) -> Iterator[jsonschema_rs.ValidationError] | None:
+        """The engine's errors of ``instance``, for a caller that converts them itself
+        (``_violations.convert`` with ``compiler`` and ``plain``); None where only
+        ``iter_violations`` can tell: a depth-guarded schema, or an instance past the
+        engine's recursion limit."""
+        if self._max_depth is not None:
+            return None
+        try:
+            return iter(self._validator.iter_errors(instance))
+        except ValueError:
+            return None
+
     def _errors(self, validator: jsonschema_rs.Validator, instance: Any, prefix: str,
                 location: Location, name: str | None) -> Iterator[Violation]:
         """The engine's errors of ``instance`` (found at ``prefix``) as violations."""
@@ -176,7 +188,7 @@ class SchemaValidator:
             yield Violation(location, name, prefix, "maxDepth",
                             "instance is nested too deeply to report its violations", "")
             return
-        compiler, schema = self._compiler, self._plain
+        compiler, schema = self.compiler, self.plain
         for error in errors:
             yield from convert(compiler, error, location, name, prefix, instance, schema)
 

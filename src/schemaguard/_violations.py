@@ -258,14 +258,19 @@ def _emit(shape: int, kind: Any, location: Location, name: str | None, pointer: 
 def convert(
     compiler: Compiler, error: jsonschema_rs.ValidationError, location: Location,
     name: str | None, prefix: str = "", instance: Any = UNKNOWN,
-    schema: Any = UNKNOWN,
+    schema: Any = UNKNOWN, keyed: bool = False,
 ) -> list[Violation]:
     """The violations one engine error stands for (its instance found at ``prefix``;
     ``instance``, when given, is the value the engine checked: see ``instance_pointer``;
-    ``schema`` the plain schema it ran, for errors without a keyword location)."""
+    ``schema`` the plain schema it ran, for errors without a keyword location; ``keyed``:
+    the instance is an object of named values (the parameters) and the pointer starts
+    below its first token)."""
     path = error.instance_path
     pointer = prefix + (_pointer(path) if instance is UNKNOWN or not _may_drop(instance, path)
                         else instance_pointer(error, instance))
+    if keyed:  # the first token is escaped: its end is the next "/"
+        below = pointer.find("/", 1)
+        pointer = "" if below < 0 else pointer[below:]
     kind: Any = error.kind
     where = error.absolute_keyword_location
     if where is None:
@@ -277,7 +282,7 @@ def convert(
             compiler.reports[where] = report
     if report.selector is not None and isinstance(kind, (_Kind.OneOfNotValid, _Kind.AnyOf)):
         return list(_selected(compiler, error, report.selector, location, name,
-                              report.schema_pointer, pointer, prefix, instance))
+                              report.schema_pointer, pointer, prefix, instance, keyed))
     if report.note is not None:
         return [Violation(location, name, pointer, *report.note)]
     keyword = report.keyword
@@ -343,6 +348,7 @@ def _selected(
     pointer: str,
     prefix: str,
     instance: Any,
+    keyed: bool,
 ) -> Iterator[Violation]:
     """Report a discriminator's selected branch instead of the whole oneOf/anyOf."""
     index = select(selector, error.instance, pointer, location, name, schema_pointer)
@@ -356,4 +362,4 @@ def _selected(
         where = sub.absolute_keyword_location or ""
         if guard in where and where.split(guard, 1)[0].endswith(("/oneOf", "/anyOf")):
             continue  # the guard on the discriminator value itself
-        yield from convert(compiler, sub, location, name, prefix, instance)
+        yield from convert(compiler, sub, location, name, prefix, instance, keyed=keyed)

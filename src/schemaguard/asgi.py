@@ -61,21 +61,11 @@ class GuardMiddleware:
             await relay(self.app(scope, receive, send))
             return
         body = _Body(receive)
-        validated: ValidatedRequest | None
+        validated: ValidatedRequest | RequestError | None
         try:
-            validated = await self.guard.run_async(_request(scope, self.guard.needs_client_cert),
-                                                    body.read)
+            validated = await self.guard.decide_async(
+                _request(scope, self.guard.needs_client_cert), body.read)
         except _Disconnected:
-            return
-        except RequestError as error:
-            if self.guard.log_gate.admit(logging.INFO):
-                log_rejection(error, request_id(_header(scope, b"x-request-id")))
-            status, headers, content = problem(error)
-            if not body.complete and _announces_body(scope):
-                # The rest of the body is still on its way: the server closes the connection
-                # after this answer instead of reading it (bad-inputs L02).
-                headers = [*headers, ("Connection", "close")]
-            await _answer(send, status, headers, content)
             return
         except VerifierTimeout as exc:  # a slow verifier: unavailable, not broken (503)
             report = self.guard.mode == "report"
@@ -90,6 +80,16 @@ class GuardMiddleware:
                 await _answer(send, *answer)
                 return
             validated = None  # report mode: a fault in the guard never blocks traffic
+        if isinstance(validated, RequestError):  # returned, not raised: no traceback to build
+            if self.guard.log_gate.admit(logging.INFO):
+                log_rejection(validated, request_id(_header(scope, b"x-request-id")))
+            status, headers, content = problem(validated)
+            if not body.complete and _announces_body(scope):
+                # The rest of the body is still on its way: the server closes the connection
+                # after this answer instead of reading it (bad-inputs L02).
+                headers = [*headers, ("Connection", "close")]
+            await _answer(send, status, headers, content)
+            return
         state = scope.get("state")
         if state is None:
             state = scope["state"] = {}

@@ -80,14 +80,10 @@ class GuardMiddleware:
             complete.append(body)
             return body
 
-        validated: ValidatedRequest | None
+        validated: ValidatedRequest | RequestError | None
         try:
-            validated = self.guard.run(_request(environ, self.guard.needs_client_cert),
-                                       read_body)
-        except RequestError as error:
-            if self.guard.log_gate.admit(logging.INFO):
-                log_rejection(error, request_id(environ.get("HTTP_X_REQUEST_ID")))
-            return _answer(start_response, *problem(error))
+            validated = self.guard.decide(_request(environ, self.guard.needs_client_cert),
+                                          read_body)
         except VerifierTimeout as exc:  # a slow verifier: unavailable, not broken (503)
             report = self.guard.mode == "report"
             answer = verifier_timeout(exc, self.guard.log_gate, passed_on=report)
@@ -99,6 +95,10 @@ class GuardMiddleware:
             if self.guard.mode != "report":
                 return _answer(start_response, *answer)
             validated = None  # report mode: a fault in the guard never blocks traffic
+        if isinstance(validated, RequestError):  # returned, not raised: no traceback to build
+            if self.guard.log_gate.admit(logging.INFO):
+                log_rejection(validated, request_id(environ.get("HTTP_X_REQUEST_ID")))
+            return _answer(start_response, *problem(validated))
         if complete:
             body = complete[0]
             environ["wsgi.input"] = io.BytesIO(body)
