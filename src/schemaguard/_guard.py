@@ -16,7 +16,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, SupportsFloat
+from typing import Any, Final, SupportsFloat
 
 from ._assemble import MODES, RESPONSE_MODES, assemble, choice, positive, rate, seconds
 from ._body import MediaEntry, json_decoder
@@ -35,6 +35,10 @@ from ._http import (
 from ._limits import RateLimit, limiter_for
 from ._logs import LogGate, request_id
 from ._operation import (
+    COOKIE,
+    HEADER,
+    PATH,
+    QUERY,
     Found,
     Operation,
     OperationPlan,
@@ -68,7 +72,7 @@ logger = logging.getLogger("schemaguard")
 UNKNOWN_PATHS = ("reject", "report", "pass")
 CODINGS = ("gzip", "deflate")
 # Method-override headers let a client smuggle one method past the checks of another.
-OVERRIDE_HEADERS = ("x-http-method-override", "x-http-method", "x-method-override")
+OVERRIDE_HEADERS: Final = ("x-http-method-override", "x-http-method", "x-method-override")
 # Bodies larger than this are decoded and validated in a worker thread by check_request_async.
 OFFLOAD_BYTES = 262_144
 
@@ -371,13 +375,13 @@ class Guard:
             if self.limiter is not None:
                 self._limit(plan, context, auth)
             head = self._head(plan, context, route_params, read_body is not None)
-            if isinstance(head, RequestError):
+            if not isinstance(head, tuple):  # a refusal (a tuple check costs less)
                 return self._refused(head, plan, request)
             body = request.body
             if read_body is not None:
                 body = read_body(plan.settings.max_body_bytes)
             validated = self._finish(plan, context, head, auth, body, read_body is not None)
-            if isinstance(validated, RequestError):
+            if not isinstance(validated, ValidatedRequest):  # a refusal
                 return self._refused(validated, plan, request)
             return validated
         except RequestError as error:
@@ -404,7 +408,7 @@ class Guard:
             if self.limiter is not None:
                 await self._limit_async(plan, context, auth)
             head = self._head(plan, context, route_params, read_body is not None)
-            if isinstance(head, RequestError):
+            if not isinstance(head, tuple):  # a refusal (a tuple check costs less)
                 return self._refused(head, plan, request)
             body = request.body
             if read_body is not None:
@@ -417,7 +421,7 @@ class Guard:
             else:
                 validated = self._finish(plan, context, head, auth, body,
                                          read_body is not None)
-            if isinstance(validated, RequestError):
+            if not isinstance(validated, ValidatedRequest):  # a refusal
                 return self._refused(validated, plan, request)
             return validated
         except RequestError as error:
@@ -622,12 +626,12 @@ class Guard:
             body = self.bodies.decode_codings(headers, body, settings.max_body_bytes)
         value = (None if not body and plan.body is None  # the usual GET: nothing to read
                  else self.bodies.value(plan, body, entry, media_type, settings))
-        if isinstance(value, RequestError):  # never a decoded body: a refusal (_content)
+        if type(value) is RequestValidationError:  # never a decoded body: _content's refusal
             return value
         by_location = found.by_location
         validated = ValidatedRequest(
-            plan.operation, by_location["path"], by_location["query"], by_location["header"],
-            by_location["cookie"], value, auth.principal, auth.principals,
+            plan.operation, by_location[PATH], by_location[QUERY], by_location[HEADER],
+            by_location[COOKIE], value, auth.principal, auth.principals,
             entry.key if entry else None,
         )
         if self.drift is not None:
@@ -679,7 +683,7 @@ class Guard:
     # -- parameters ------------------------------------------------------------------------
 
 
-_ANONYMOUS = AuthResult(None, {})
+_ANONYMOUS: Final = AuthResult(None, {})
 _NO_ROUTE_PARAMS: dict[str, str] = {}  # a literal path's; only ever read
 _EXACT_ROUTES = 4096
 
@@ -687,6 +691,8 @@ _EXACT_ROUTES = 4096
 def _declares_over(declared: str, cap: int) -> bool:
     """Whether a Content-Length value announces more than ``cap`` bytes (one that is not a
     number is left to the body phase and the server)."""
+    if len(declared) < 7 and cap >= 999_999:  # the usual case, read without a call
+        return False
     declared = declared.strip()
     return declared.isascii() and declared.isdigit() and int(declared) > cap
 

@@ -64,7 +64,8 @@ class HeaderMap:
         self._values = values
 
     def get_all(self, name: str) -> list[str]:
-        return self._values.get(name, [])
+        found = self._values.get(name)  # no default list built for every call
+        return [] if found is None else found
 
     def get(self, name: str) -> str | None:
         found = self._values.get(name)
@@ -73,9 +74,10 @@ class HeaderMap:
     def __contains__(self, name: object) -> bool:
         return name in self._values
 
-    def isdisjoint(self, names: Iterable[str]) -> bool:
+    def isdisjoint(self, names: tuple[str, ...]) -> bool:
         """Whether none of ``names`` (lower-case) is present."""
-        return self._values.keys().isdisjoint(names)
+        values = self._values  # lookups: a keys view and its method cost more (every request)
+        return all(name not in values for name in names)  # a loop once compiled
 
     def names(self) -> list[str]:
         return list(self._values)
@@ -179,8 +181,9 @@ class _ScopeHeaderMap(HeaderMap):
     def __contains__(self, name: object) -> bool:
         return name in self._raw
 
-    def isdisjoint(self, names: Iterable[str]) -> bool:
-        return self._raw.keys().isdisjoint(names)
+    def isdisjoint(self, names: tuple[str, ...]) -> bool:
+        raw = self._raw
+        return all(name not in raw for name in names)
 
     def names(self) -> list[str]:
         return list(self._raw)
@@ -259,14 +262,13 @@ class _EnvironHeaderMap(HeaderMap):
         key, cgi = _ENVIRON_KEYS.get(name) or _environ_keys(name)
         return key in environ or (cgi is not None and bool(environ.get(cgi)))
 
-    def isdisjoint(self, names: Iterable[str]) -> bool:
+    def isdisjoint(self, names: tuple[str, ...]) -> bool:
         environ = self._environ
-        if type(names) is tuple:  # the guard's own names: one lookup of their keys
-            keys = _KEY_SETS.get(names)
-            if keys is None:
-                keys = _key_set(names)
-            if keys:
-                return environ.keys().isdisjoint(keys)
+        keys = _KEY_SETS.get(names)  # the guard's own names: one lookup of their keys
+        if keys is None:
+            keys = _key_set(names)
+        if keys:
+            return all(key not in environ for key in keys)
         for name in names:  # no generator: this runs for every request
             key, cgi = _ENVIRON_KEYS.get(name) or _environ_keys(name)
             if key in environ or (cgi is not None and environ.get(cgi)):

@@ -11,7 +11,7 @@ import copy
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 from urllib.parse import quote
 
 from ._body import MediaEntry
@@ -107,7 +107,8 @@ class OperationPlan:
         self.open = security.open  # read for every request: no property call
         self.settings = settings
         self.formats = formats
-        self.rows = [(p, reader(p), p.key, p.location, p.name) for p in self.parameters]
+        self.rows = [(p, reader(p), p.key, LOCATIONS[p.location], p.name)
+                     for p in self.parameters]
         self._by_key = {p.key: p for p in self.parameters}
         # Query fields that belong to a declared parameter (reject_unknown_query).
         self.query_names = frozenset(
@@ -162,9 +163,9 @@ class OperationPlan:
                     default = parameter.shape.default
                     if isinstance(default, (dict, list)):
                         default = copy.deepcopy(default)  # never hand out the spec's object
-                    by_location[parameter.location][parameter.name] = default
+                    by_location[location][parameter.name] = default
             elif parameter.allow_empty:  # EMPTY
-                by_location["query"][parameter.name] = ""
+                by_location[QUERY][parameter.name] = ""
             else:
                 violations.append(parameter.violation(
                     "allowEmptyValue", "empty value is not allowed"))
@@ -401,12 +402,20 @@ def build_security(
     return SecurityPlan(tuple(compiled), optional)
 
 
+# A parameter location's place in Found.by_location (Final: compiled as constants).
+PATH: Final = 0
+QUERY: Final = 1
+HEADER: Final = 2
+COOKIE: Final = 3
+LOCATIONS = {"path": PATH, "query": QUERY, "header": HEADER, "cookie": COOKIE}
+
+
 class Found:
-    """Typed parameter values: by combined key (for the schema) and by location."""
+    """Typed parameter values: by combined key (for the schema) and by location (a list
+    indexed PATH, QUERY, HEADER, COOKIE: one is built for every request)."""
 
     __slots__ = ("by_location", "values")
 
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
-        self.by_location: dict[str, dict[str, Any]] = {
-            "path": {}, "query": {}, "header": {}, "cookie": {}}
+        self.by_location: list[dict[str, Any]] = [{}, {}, {}, {}]

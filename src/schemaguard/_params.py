@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import unquote_plus
 
+from ._security import RequestContext
 from ._shape import Shape, coerce
 from .errors import Location, Violation
 
@@ -201,7 +202,7 @@ def deep_object(parameter: Parameter, query: dict[str, list[str]]) -> dict[str, 
 
 
 EMPTY = object()  # a query field sent with an empty value
-Reader = Callable[[Any, dict[str, str]], Any]  # (RequestContext, route params) -> value
+Reader = Callable[[RequestContext, dict[str, str]], Any]  # (context, route params) -> value
 
 
 def converter(shape: Shape) -> Callable[[str], Any]:
@@ -249,7 +250,7 @@ def reader(parameter: Parameter) -> Reader:
             convert = converter(shape)
             plain = convert is _identity
 
-            def read_header_value(context: Any, route: dict[str, str]) -> Any:
+            def read_header_value(context: RequestContext, route: dict[str, str]) -> Any:
                 raw = context.headers.get_all(lowered)
                 if not raw:
                     return MISSING
@@ -260,19 +261,19 @@ def reader(parameter: Parameter) -> Reader:
 
             return read_header_value
 
-        def read_header(context: Any, route: dict[str, str]) -> Any:
+        def read_header(context: RequestContext, route: dict[str, str]) -> Any:
             raw = context.headers.get_all(lowered)
             return parameter.decode(raw) if raw else MISSING
 
         return read_header
     if location == "cookie":
-        def read_cookie(context: Any, route: dict[str, str]) -> Any:
+        def read_cookie(context: RequestContext, route: dict[str, str]) -> Any:
             raw = context.cookies.get(name)
             return parameter.decode(raw) if raw else MISSING
 
         return read_cookie
     if parameter.json_content:
-        def read_json(context: Any, route: dict[str, str]) -> Any:
+        def read_json(context: RequestContext, route: dict[str, str]) -> Any:
             raw = context.query.get(name)
             return parameter.decode(raw) if raw else MISSING
 
@@ -285,7 +286,7 @@ def reader(parameter: Parameter) -> Reader:
         convert = converter(shape)
         plain = convert is _identity
 
-        def read_primitive(context: Any, route: dict[str, str]) -> Any:
+        def read_primitive(context: RequestContext, route: dict[str, str]) -> Any:
             raw = context.query.get(name)
             if raw is None:
                 return MISSING
@@ -300,7 +301,7 @@ def reader(parameter: Parameter) -> Reader:
     if kind == "array" and parameter.explode:
         item = converter(shape.items or Shape())
 
-        def read_exploded(context: Any, route: dict[str, str]) -> Any:
+        def read_exploded(context: RequestContext, route: dict[str, str]) -> Any:
             raw = context.query.get(name)
             return MISSING if raw is None else [item(v) for v in raw]
 
@@ -309,7 +310,7 @@ def reader(parameter: Parameter) -> Reader:
         item = converter(shape.items or Shape())
         plain_items = item is _identity
 
-        def read_comma_delimited(context: Any, route: dict[str, str]) -> Any:
+        def read_comma_delimited(context: RequestContext, route: dict[str, str]) -> Any:
             query_string = context.request.query
             if kind == "array" and "%" not in query_string and "+" not in query_string:
                 raw = context.query.get(name)  # nothing is encoded: split the value itself
@@ -326,7 +327,7 @@ def reader(parameter: Parameter) -> Reader:
 
         return read_comma_delimited
 
-    def read_delimited(context: Any, route: dict[str, str]) -> Any:
+    def read_delimited(context: RequestContext, route: dict[str, str]) -> Any:
         raw = context.query.get(name)
         return MISSING if raw is None else parameter.decode(raw)
 
