@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemaguard._http import EnvironHeaders, HeaderMap, ScopeHeaders
+from schemaguard._http import EnvironHeaders, HeaderMap, HttpRequest, ScopeHeaders
 
 _NAMES = ["x-api-key", "content-type", "content-length", "authorization", "cookie",
           "x-http-method-override", "transfer-encoding", "x_api_key", "X-Api-Key", "straße",
@@ -81,3 +82,20 @@ def test_scope_headers_from_any_iterable_of_pairs() -> None:
     headers = ScopeHeaders(iter(raw))  # type: ignore[arg-type]
     assert HeaderMap.of(headers).get("x-api-key") == "k"
     assert list(headers) == [("x-api-key", "k"), ("accept", "*/*")]
+    for pairs in (raw, tuple(raw), [tuple(pair) for pair in raw]):  # a list of lists too
+        assert HeaderMap.of(ScopeHeaders(pairs)).get("accept") == "*/*"  # type: ignore[arg-type]
+
+
+def test_http_request_is_still_the_dataclass_users_build() -> None:
+    """HttpRequest has an __init__ of its own (compiled); fields, defaults, keywords,
+    equality and dataclasses.replace are the dataclass's."""
+    import dataclasses
+
+    request = HttpRequest("POST", "/p", body=b"{}", headers=[("a", "b")])
+    assert (request.query, request.client_cert, request.client) == ("", None, None)
+    assert request == HttpRequest("POST", "/p", "", [("a", "b")], b"{}")
+    assert dataclasses.replace(request, path="/q").path == "/q"
+    assert [f.name for f in dataclasses.fields(HttpRequest)] == [
+        "method", "path", "query", "headers", "body", "client_cert", "client"]
+    with pytest.raises(TypeError):
+        HttpRequest("GET")  # type: ignore[call-arg]

@@ -274,18 +274,20 @@ class _ResponseCheck:
 def _request(scope: Scope, certificate: bool) -> HttpRequest:
     """The request in ``scope``; the client certificate only when ``certificate`` (no
     operation authenticates with one otherwise)."""
-    raw_path = scope.get("raw_path")
+    # Servers send a dict: typed as one, its lookups compile to direct calls.
+    values: dict[str, Any] = scope if type(scope) is dict else dict(scope)
+    raw_path: bytes | None = values.get("raw_path")
     if raw_path:
         path = raw_path.decode("latin-1").split("?", 1)[0]
     else:
-        root, decoded = scope.get("root_path", ""), scope.get("path", "/")
+        root, decoded = values.get("root_path", ""), values.get("path", "/")
         # Newer servers put root_path inside path already; older ones do not.
         full = decoded if decoded.startswith(root) else root + decoded
         path = quote(full.encode("utf-8"), safe=_SAFE_PATH)
-    query = scope.get("query_string", b"").decode("latin-1")
-    client = scope.get("client")
-    return HttpRequest(scope.get("method", "GET"), path or "/", query,
-                       ScopeHeaders(scope.get("headers", ())), b"",
+    query: bytes = values.get("query_string", b"")
+    client = values.get("client")
+    return HttpRequest(values.get("method", "GET"), path or "/", query.decode("latin-1"),
+                       ScopeHeaders(values.get("headers", ())), b"",
                        _client_cert(scope) if certificate else None,
                        str(client[0]) if client else None)
 
