@@ -99,3 +99,20 @@ def test_http_request_is_still_the_dataclass_users_build() -> None:
         "method", "path", "query", "headers", "body", "client_cert", "client"]
     with pytest.raises(TypeError):
         HttpRequest("GET")  # type: ignore[call-arg]
+
+
+@settings(max_examples=300, deadline=None)
+@given(pairs=st.lists(st.tuples(st.sampled_from(["X-Api-Key", "x-api-key", "Content-Type",
+                                                 "cookie", "\xe9T\xe9", ""]),
+                                st.sampled_from(["", "v", "a, b"])), max_size=6),
+       names=st.lists(st.sampled_from([*_NAMES, "\xe9t\xe9", ""]), min_size=1, max_size=4))
+def test_pairs_map_as_the_full_map(pairs: list[tuple[str, str]], names: list[str]) -> None:
+    """HeaderMap.of(pairs) keeps one value per name when no name repeats (most requests):
+    it answers exactly as the map of lists does, repeats or not."""
+    lazy, built = HeaderMap.of(pairs), HeaderMap(pairs)
+    for name in names:
+        assert lazy.get_all(name) == built.get_all(name), name
+        assert lazy.get(name) == built.get(name), name
+        assert (name in lazy) == (name in built), name
+    assert lazy.isdisjoint(tuple(names)) == built.isdisjoint(tuple(names))
+    assert lazy.names() == built.names()

@@ -107,7 +107,37 @@ class HeaderMap:
         """The map of ``headers``; a WSGI environ's headers are looked up where they are."""
         if type(headers) in _SERVER_HEADERS:  # no isinstance: an ABC check costs more
             return headers.map()  # type: ignore[attr-defined, no-any-return]  # (no cast call)
+        values = {pair[0].lower(): pair[1] for pair in headers}
+        if len(values) == len(headers):  # the usual request: no header repeated
+            return _PlainHeaderMap(values)
         return HeaderMap(headers)
+
+
+class _PlainHeaderMap(HeaderMap):
+    """HeaderMap of pairs whose names are all different: one value per name, no list of
+    each (built for every request that check_request is given as pairs)."""
+
+    __slots__ = ("_single",)
+
+    def __init__(self, single: dict[str, str]) -> None:  # no dict of lists of its own
+        self._single = single
+
+    def get(self, name: str) -> str | None:
+        return self._single.get(name)
+
+    def get_all(self, name: str) -> list[str]:
+        value = self._single.get(name)
+        return [] if value is None else [value]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._single
+
+    def isdisjoint(self, names: tuple[str, ...]) -> bool:
+        single = self._single
+        return all(name not in single for name in names)
+
+    def names(self) -> list[str]:
+        return list(self._single)
 
 
 class _ServerHeaders(Sequence[tuple[str, str]]):
