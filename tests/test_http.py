@@ -32,6 +32,7 @@ def test_environ_lookups_answer_as_the_pairs_do(environ: dict[str, Any],
     for name in names:
         assert lazy.get_all(name) == built.get_all(name), name
         assert lazy.get(name) == built.get(name), name
+        assert lazy.only(name) == built.only(name), name
         assert (name in lazy) == (name in built), name
     # The guard asks about constant tuples: answered by one lookup of their environ keys
     # (names with a CGI key, CONTENT_TYPE/CONTENT_LENGTH, one by one).
@@ -63,6 +64,7 @@ def test_scope_headers_map_as_their_decoded_pairs(raw: list[tuple[bytes, bytes]]
     lazy, built = HeaderMap.of(headers), HeaderMap(pairs)
     for name in names:
         assert lazy.get_all(name) == built.get_all(name), name
+        assert lazy.only(name) == built.only(name), name
     assert lazy.isdisjoint(tuple(names)) == built.isdisjoint(tuple(names))
 
 
@@ -114,5 +116,8 @@ def test_pairs_map_as_the_full_map(pairs: list[tuple[str, str]], names: list[str
         assert lazy.get_all(name) == built.get_all(name), name
         assert lazy.get(name) == built.get(name), name
         assert (name in lazy) == (name in built), name
+        # only(): the value of a header sent exactly once, else None
+        values = built.get_all(name)
+        assert lazy.only(name) == built.only(name) == (values[0] if len(values) == 1 else None)
     assert lazy.isdisjoint(tuple(names)) == built.isdisjoint(tuple(names))
     assert lazy.names() == built.names()

@@ -52,11 +52,12 @@ class BodyPolicy:
             self.codings(headers)
         if plan.body is None:
             return None, None
-        values = headers.get_all("content-type")
-        if len(values) == 1:
-            cached = plan.media_types.get(values[0])
+        only = headers.only("content-type")
+        if only is not None:
+            cached = plan.media_types.get(only)
             if cached is not None:
                 return cached
+        values = headers.get_all("content-type")
         if len(values) != 1:
             raise UnsupportedMediaType(
                 "the request body needs one Content-Type",

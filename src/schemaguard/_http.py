@@ -84,6 +84,12 @@ class HeaderMap:
         found = self._values.get(name)
         return found[0] if found else None
 
+    def only(self, name: str) -> str | None:
+        """The value of a header sent exactly once; None when it is absent or repeated
+        (get_all tells which): the usual lookup, without a list."""
+        found = self._values.get(name)
+        return found[0] if found is not None and len(found) == 1 else None
+
     def __contains__(self, name: object) -> bool:
         return name in self._values
 
@@ -123,6 +129,9 @@ class _PlainHeaderMap(HeaderMap):
         self._single = single
 
     def get(self, name: str) -> str | None:
+        return self._single.get(name)
+
+    def only(self, name: str) -> str | None:  # no name repeats here
         return self._single.get(name)
 
     def get_all(self, name: str) -> list[str]:
@@ -222,6 +231,10 @@ class _ScopeHeaderMap(HeaderMap):
         value = self._raw.get(name)
         return None if value is None else value.decode("latin-1")
 
+    def only(self, name: str) -> str | None:  # no name repeats here
+        value = self._raw.get(name)
+        return None if value is None else value.decode("latin-1")
+
     def get_all(self, name: str) -> list[str]:
         value = self._raw.get(name)
         return [] if value is None else [value.decode("latin-1")]
@@ -302,6 +315,10 @@ class _EnvironHeaderMap(HeaderMap):
         if cgi is not None and environ.get(cgi):
             values.append(environ[cgi])
         return values
+
+    def only(self, name: str) -> str | None:
+        values = self.get_all(name)
+        return values[0] if len(values) == 1 else None
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):

@@ -251,12 +251,16 @@ def reader(parameter: Parameter) -> Reader:
             plain = convert is _identity
 
             def read_header_value(context: RequestContext, route: dict[str, str]) -> Any:
-                raw = context.headers.get_all(lowered)
-                if not raw:
-                    return MISSING
-                if len(raw) > 1:
-                    raise StyleError(_REPEATED)
-                value = raw[0].strip(" \t")
+                headers = context.headers
+                sent = headers.only(lowered)  # the usual case: no list built
+                if sent is None:
+                    raw = headers.get_all(lowered)
+                    if not raw:
+                        return MISSING
+                    if len(raw) > 1:
+                        raise StyleError(_REPEATED)
+                    sent = raw[0]  # pragma: no cover - only() answers one value
+                value = sent.strip(" \t")
                 return value if plain else convert(value)
 
             return read_header_value
