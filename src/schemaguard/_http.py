@@ -119,24 +119,17 @@ class HeaderMap:
         return HeaderMap(headers)
 
 
-class _PlainHeaderMap(HeaderMap):
-    """HeaderMap of pairs whose names are all different: one value per name, no list of
-    each (built for every request that check_request is given as pairs)."""
+class _SingleHeaderMap(HeaderMap):
+    """HeaderMap of headers whose names are all different (most requests): one value per
+    name, no list of each; a name cannot repeat, so ``only`` is ``get``."""
 
     __slots__ = ("_single",)
 
-    def __init__(self, single: dict[str, str]) -> None:  # no dict of lists of its own
+    def __init__(self, single: dict[str, Any]) -> None:  # no dict of lists of its own
         self._single = single
 
-    def get(self, name: str) -> str | None:
-        return self._single.get(name)
-
-    def only(self, name: str) -> str | None:  # no name repeats here
-        return self._single.get(name)
-
-    def get_all(self, name: str) -> list[str]:
-        value = self._single.get(name)
-        return [] if value is None else [value]
+    def only(self, name: str) -> str | None:
+        return self.get(name)
 
     def __contains__(self, name: object) -> bool:
         return name in self._single
@@ -147,6 +140,20 @@ class _PlainHeaderMap(HeaderMap):
 
     def names(self) -> list[str]:
         return list(self._single)
+
+
+class _PlainHeaderMap(_SingleHeaderMap):
+    """The single-valued map of (name, value) pairs (check_request given pairs)."""
+
+    __slots__ = ()
+
+    def get(self, name: str) -> str | None:
+        value: str | None = self._single.get(name)
+        return value
+
+    def get_all(self, name: str) -> list[str]:
+        value = self._single.get(name)
+        return [] if value is None else [value]
 
 
 class _ServerHeaders(Sequence[tuple[str, str]]):
@@ -218,36 +225,19 @@ class ScopeHeaders(_ServerHeaders):
         return HeaderMap(self._all())
 
 
-class _ScopeHeaderMap(HeaderMap):
-    """HeaderMap of a scope whose names are all different: a value is decoded only when the
-    guard asks for it (most of a request's headers never are)."""
+class _ScopeHeaderMap(_SingleHeaderMap):
+    """The single-valued map of a scope's headers: a value is decoded only when the guard
+    asks for it (most of a request's headers never are)."""
 
-    __slots__ = ("_raw",)
-
-    def __init__(self, raw: dict[str, bytes]) -> None:  # no dict of lists of its own
-        self._raw = raw
+    __slots__ = ()
 
     def get(self, name: str) -> str | None:
-        value = self._raw.get(name)
-        return None if value is None else value.decode("latin-1")
-
-    def only(self, name: str) -> str | None:  # no name repeats here
-        value = self._raw.get(name)
+        value = self._single.get(name)
         return None if value is None else value.decode("latin-1")
 
     def get_all(self, name: str) -> list[str]:
-        value = self._raw.get(name)
+        value = self._single.get(name)
         return [] if value is None else [value.decode("latin-1")]
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._raw
-
-    def isdisjoint(self, names: tuple[str, ...]) -> bool:
-        raw = self._raw
-        return all(name not in raw for name in names)
-
-    def names(self) -> list[str]:
-        return list(self._raw)
 
 
 # b"X-Api-Key" -> "x-api-key". Clients choose the names: at most 4,096 of at most 64 bytes

@@ -166,6 +166,46 @@ def test_l09_an_internal_bug_is_a_generic_500_or_passes_in_report_mode(
     assert "KeyError" in errors[0].getMessage()
 
 
+@pytest.mark.parametrize("kind", ["wsgi", "asgi"])
+@pytest.mark.parametrize(("mode", "status", "app_calls"), [("enforce", 500, 0),
+                                                           ("report", 200, 1)])
+def test_l07_a_raising_on_violation_callback_fails_closed(
+    kind: str, mode: str, status: int, app_calls: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The metrics callback raises while a refusal is on its way (the guard returns
+    refusals to the middleware rather than raising them): a generic 500 in enforce mode,
+    the request passed on in report mode; never the callback's message."""
+    calls: list[int] = []
+
+    def on_violation(error: sg.RequestError, operation: Any) -> None:
+        raise RuntimeError("metrics at 10.0.0.5 down")
+
+    guard = sg.Guard(SPEC_F, verifiers=Verifiers().mapping(), mode=mode,
+                     on_violation=on_violation)
+    bad = b'{"sku": 1}'
+    with caplog.at_level("ERROR", logger="schemaguard"):
+        if kind == "wsgi":
+            def app(environ: Any, start_response: Any) -> list[bytes]:
+                calls.append(1)
+                start_response("200 OK", [("content-type", "text/plain")])
+                return [b"ok"]
+
+            answer = wsgi_call(WsgiGuard(app, guard),
+                               wsgi_environ("POST", "/orders", [AUTH_WRITER, JSON], body=bad))
+        else:
+            async def endpoint(request: Request) -> JSONResponse:
+                calls.append(1)
+                return JSONResponse({"ok": True})
+
+            starlette = Starlette(routes=[Route("/orders", endpoint, methods=["POST"])])
+            answer = asgi_request(AsgiGuard(starlette, guard), "POST", "/orders",
+                                  [AUTH_WRITER, JSON], bad)
+    assert answer.status == status
+    assert len(calls) == app_calls
+    assert b"10.0.0.5" not in answer.body
+    assert all("10.0.0.5" not in r.getMessage() for r in caplog.records)
+
+
 def test_l11_steady_state_memory_stays_flat() -> None:
     """Mixed valid and invalid requests: after warm-up, memory does not grow with traffic
     (no cache keyed by request data)."""
