@@ -334,25 +334,6 @@ class Guard:
             raise outcome
         return outcome
 
-    def run(self, request: HttpRequest,
-            read_body: Callable[[int], bytes] | None) -> ValidatedRequest | None:
-        """check_request for adapters: with ``read_body``, the body is read (at most the
-        operation's cap) only after the route, security and parameters passed."""
-        outcome = self.decide(request, read_body)
-        if isinstance(outcome, RequestError):
-            raise outcome
-        return outcome
-
-    async def run_async(
-        self, request: HttpRequest,
-        read_body: Callable[[int, float], Awaitable[bytes]] | None
-    ) -> ValidatedRequest | None:
-        """run() for async adapters: awaits verifiers and the body reader."""
-        outcome = await self.decide_async(request, read_body)
-        if isinstance(outcome, RequestError):
-            raise outcome
-        return outcome
-
     # The refusal is returned, not raised, on the way out: an exception that crosses the
     # compiled phases collects a traceback entry (a frame object) in each, about a fifth of
     # what a refused GET costs. The usual refusals (parameters, body) are returned from
@@ -360,8 +341,10 @@ class Guard:
 
     def decide(self, request: HttpRequest, read_body: Callable[[int], bytes] | None
                ) -> ValidatedRequest | RequestError | None:
-        """run() without the raise: the refusal to answer with is returned (None: let the
-        request through without an operation, or only report the refusal)."""
+        """check_request for adapters, without the raise: the refusal to answer with is
+        returned (None: let the request through without an operation, or only report the
+        refusal). With ``read_body``, the body is read (at most the operation's cap) only
+        after the route, security and parameters passed."""
         plan: OperationPlan | None = None
         try:
             routed = self._route(request)
