@@ -756,3 +756,22 @@ def test_parameter_violations_point_inside_the_parameter_they_name() -> None:
         ("query", "pet", "/lives", "type"),
     ]
     assert all(v.schema_pointer.startswith("/") for v in info.value.violations)
+
+
+def test_parameter_violations_fail_closed_when_the_engine_cannot_tell(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parameters that fail their schema are refused even when the engine gives no errors to
+    report (its recursion limit; the decoders bound the nesting first): one violation on
+    the nested value, never a pass."""
+    from schemaguard._schema import SchemaValidator
+
+    guard = sg.Guard(spec({"/s": {"get": {"parameters": [
+        {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+        {"name": "f", "in": "query", "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"n": {"type": "integer"}}}}}},
+    ], "responses": OK}}}))
+    monkeypatch.setattr(SchemaValidator, "engine_errors", lambda self, instance: None)
+    with pytest.raises(sg.RequestValidationError) as info:
+        guard.check_request(request("GET", "/s", "limit=1&f=%7B%22n%22%3A%22x%22%7D"))
+    assert [(v.location, v.name, v.keyword) for v in info.value.violations] == [
+        ("query", "f", "maxDepth")]

@@ -33,7 +33,7 @@ from ._router import _PARAM
 from ._schema import SchemaValidator, compile_at
 from ._security import RequestContext, Scheme, SecurityPlan
 from ._shape import Shape, shape_of
-from ._source import join_pointer, split_pointer
+from ._source import join_pointer
 from ._spec import Spec
 from ._violations import convert
 from .errors import Violation
@@ -197,17 +197,13 @@ class OperationPlan:
                                  values, plain, keyed=True)
                 if len(found) >= limit:
                     return found[:limit]
-            return found
-        for violation in validator.iter_violations(values):
-            tokens = split_pointer(violation.pointer)
-            parameter = by_key.get(tokens[0]) if tokens else None
-            if parameter is None:  # pragma: no cover - the object schema has no other keyword
-                continue
-            found.append(Violation(parameter.location, parameter.name,
-                                   join_pointer("", *tokens[1:]), violation.keyword,
-                                   violation.message, violation.schema_pointer))
-            if len(found) >= limit:
-                break
+        if not found:
+            # The engine could not tell (its recursion limit: decoders bound the nesting
+            # first): still a refusal, never a pass, named after the nested value.
+            nested = [key for key, value in values.items() if type(value) in (dict, list)]
+            parameter = by_key[(nested or list(values))[0]]
+            found.append(parameter.violation(
+                "maxDepth", "value is nested too deeply to report its violations"))
         return found
 
     def closed_validator(self, entry: MediaEntry) -> SchemaValidator:
