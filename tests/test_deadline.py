@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from schemaguard import _deadline
-from schemaguard._deadline import Relay, relay
+from schemaguard._deadline import Relay, first_step, relay
 
 
 class _Suspend:
@@ -72,6 +72,46 @@ def test_the_first_value_of_a_stepped_awaitable_comes_first() -> None:
     with pytest.raises(StopIteration) as done:
         resumed.send("late")
     assert done.value.value == ("v", "late")
+
+
+def test_first_step_of_an_awaitable_that_does_not_wait_is_its_result() -> None:
+    async def ready() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"{}"}
+
+    result, rest = first_step(ready())
+    assert rest is None  # nothing left to await: no deadline needs arming
+    assert result == {"type": "http.request", "body": b"{}"}
+
+
+def test_first_step_of_an_awaitable_that_waits_leaves_the_rest() -> None:
+    result, rest = first_step(_Suspend("v"))
+    assert result is None
+    assert rest is not None
+    assert rest.send(None) == "waiting"  # the yield of the first step comes first
+    with pytest.raises(StopIteration) as done:
+        rest.send("late")
+    assert done.value.value == ("v", "late")
+
+
+def test_first_step_raises_what_the_awaitable_raises_at_once() -> None:
+    async def broken() -> None:
+        raise LookupError("no message")
+
+    with pytest.raises(LookupError, match="no message"):
+        first_step(broken())
+
+
+def test_the_rest_of_a_first_step_runs_under_a_real_task() -> None:
+    async def later() -> int:
+        await asyncio.sleep(0)
+        return 5
+
+    async def main() -> int | None:
+        _, rest = first_step(later())
+        assert rest is not None
+        return await rest
+
+    assert asyncio.run(main()) == 5
 
 
 @pytest.mark.parametrize("form", ["one argument", "three arguments"])

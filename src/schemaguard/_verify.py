@@ -13,7 +13,7 @@ import inspect
 from collections.abc import Awaitable
 from typing import Any
 
-from ._deadline import Relay, relay, timeout_at
+from ._deadline import first_step, relay, timeout_at
 from ._security import Credentials, Verifier
 from .errors import VerifierTimeout
 
@@ -57,18 +57,17 @@ async def verify_within(verifier: Verifier, credentials: Credentials, limit: flo
     if inspect.iscoroutinefunction(verifier):
         # Stepped once by hand (_deadline.py): one that answers without waiting, from its
         # cache, needs no timer.
-        pending = verifier(credentials).__await__()
         try:
-            yielded = next(pending)
-        except StopIteration as done:
-            if loop.time() >= deadline:  # it held the loop past the deadline
-                raise VerifierTimeout(credentials.scheme, limit) from None
-            return done.value
+            answer, waiting = first_step(verifier(credentials))
         except Exception as exc:
             if loop.time() >= deadline:
                 raise VerifierTimeout(credentials.scheme, limit) from exc
             raise
-        rest = Relay(pending, yielded)
+        if waiting is None:
+            if loop.time() >= deadline:  # it held the loop past the deadline
+                raise VerifierTimeout(credentials.scheme, limit) from None
+            return answer
+        rest = waiting
     else:
         rest = verify(verifier, credentials)
     scope = timeout_at(deadline)

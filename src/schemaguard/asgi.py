@@ -29,7 +29,7 @@ from ._adapter import (
     problem,
     verifier_timeout,
 )
-from ._deadline import Relay, relay, timeout
+from ._deadline import Relay, first_step, relay, timeout
 from ._guard import Guard, ValidatedRequest
 from ._http import HttpRequest, ScopeHeaders
 from ._logs import request_id
@@ -143,23 +143,17 @@ class _Body:
             except asyncio.TimeoutError:
                 raise _timeout() from None
             return self._complete
-        pending = receive().__await__()
-        first: Relay[Message] | None
-        try:
-            yielded = next(pending)
-        except StopIteration as done:  # the message was there: no wait, so no timer yet
-            message = done.value
+        message, first = first_step(receive())
+        if first is None:  # the message was there: no wait, so no timer yet
+            assert message is not None
             whole: bytes = message.get("body", b"")
             if message["type"] == "http.request" and not message.get("more_body", False) \
                     and len(whole) <= cap:
                 self._complete = whole  # the usual body: one message, passed on uncopied
                 return whole
-            first = None
             if _take(message, cap, buffered):
                 self._complete = bytes(buffered)
                 return self._complete
-        else:
-            first = Relay(pending, yielded)
         try:
             async with timeout(seconds):
                 self._complete = await _receive_rest(first, receive, cap, buffered)
