@@ -11,7 +11,11 @@ once, deterministically, in the form each validator takes:
 * the floor (POSTs only): ``orjson.loads(body)`` plus one ``jsonschema_rs`` ``is_valid`` on
   the plain draft-4 body schema (plain_schema.py, with the uuid/byte patterns schemaguard
   also checks): the least any validator has to do for the body, with no routing, parameters,
-  headers or error reporting.
+  headers or error reporting;
+* the engine's error listing (invalid POSTs only): ``orjson.loads(body)`` plus
+  ``list(iter_errors(...))`` of the same jsonschema-rs validator: what the engine itself costs
+  to say why a body is refused (a hand-written middleware would do this). It reports every
+  branch of the discriminated union's ``anyOf``; schemaguard reports the selected one.
 
 Security: every scheme the spec's operations use gets a trivial verifier for schemaguard, and
 every request carries the matching credential for both validators (openapi-core checks that
@@ -165,6 +169,15 @@ class Validators:
 
         return floor
 
+    def engine_errors(self, schema: str) -> Callable[[bytes], int]:
+        iter_errors = self.floors[schema].iter_errors
+        loads = orjson.loads
+
+        def engine_errors(body: bytes) -> int:
+            return len(list(iter_errors(loads(body))))
+
+        return engine_errors
+
     def timed(self, case: Case) -> dict[str, tuple[Callable[[Any], Any], Any]]:
         """name -> (function, argument) to time for ``case``."""
         fns: dict[str, tuple[Callable[[Any], Any], Any]] = {
@@ -173,6 +186,8 @@ class Validators:
         }
         if case.body_schema is not None:
             fns["floor"] = (self.floor(case.body_schema), case.body)
+            if case.kind == "invalid":
+                fns["engine errors"] = (self.engine_errors(case.body_schema), case.body)
         return fns
 
 
@@ -223,4 +238,6 @@ def verify(validators: Validators, all_cases: list[Case]) -> None:
         if case.body_schema is not None:
             ok = validators.floor(case.body_schema)(case.body)
             assert ok == (case.kind == "valid"), f"the floor gets {case.key} wrong"
+            if case.kind == "invalid":
+                assert validators.engine_errors(case.body_schema)(case.body) > 0, case.key
         assert case.sg_request.body == case.oc_request.body
