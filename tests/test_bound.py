@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import schemaguard as sg
 from schemaguard._bound import Bound, schema_bound
-from schemaguard._schema import survey
+from schemaguard._depth import deeper_than, survey
 from strategies import KEYS, body_specs, closing, from_schema, json_values, schemas
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
@@ -218,7 +218,7 @@ def test_fast_path_changes_no_answer(body: Any, prefix: bytes) -> None:
 _TWINS = _twins()
 
 
-# -- the walk that replaces a second parse on a failing body (_schema.survey) -----------------
+# -- the walk that replaces a second parse on a failing body (_depth.survey) ------------------
 
 def _reference(value: Any, max_depth: int, size: int, long_depth: int) -> tuple[bool, bool]:
     def long(node: Any, levels: int) -> bool:
@@ -242,6 +242,27 @@ def test_survey_answers_as_a_recursive_walk(value: Any, max_depth: int, size: in
     assert deeper == expected_deeper
     if not deeper:  # a deeper body is refused as such; its arrays do not matter
         assert long == expected_long
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.recursive(st.none() | st.text(max_size=2), lambda inner: st.lists(inner, max_size=4)
+                          | st.dictionaries(st.text(max_size=2), inner, max_size=3),
+                          max_leaves=40),
+       limit=st.integers(0, 8))
+def test_deeper_than_answers_as_a_recursive_walk(value: Any, limit: int) -> None:
+    # What guards a recursive schema (and compile_schema's max_depth) before the engine.
+    assert deeper_than(value, limit) == (depth(value) > limit)
+
+
+def test_the_survey_of_a_big_body_stops_past_the_limit() -> None:
+    # 20,000 containers in a chain of 40 levels: the walk stops at the level past the limit.
+    value: Any = [{"a": [1, 2]} for _ in range(10_000)]
+    for _ in range(38):
+        value = [value]
+    assert survey(value, 8) == (True, False)
+    assert survey(value, 64) == (False, False)  # the 10,000 items sit 38 levels down: not near
+    assert survey(value, 64, long_depth=40) == (False, True)
+    assert survey([[0] * 300], 4) == (False, True)  # 300 items > 256, one level down
 
 
 def test_duplicate_keys_are_refused_on_a_bounded_body() -> None:

@@ -17,11 +17,12 @@ from ._body import (
     select,
     too_deep,
 )
+from ._depth import survey
 from ._http import HeaderMap, MediaType, parse_media_type
 from ._locate import SMALL
 from ._operation import OperationPlan, Settings
 from ._params import StyleError
-from ._schema import LARGE_BODY, SchemaValidator, survey
+from ._schema import LARGE_BODY, SchemaValidator
 from .errors import PayloadTooLarge, RequestValidationError, UnsupportedMediaType, Violation
 
 _DECODE = object()  # the fast JSON path's "the full decoder decides"

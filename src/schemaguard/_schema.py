@@ -11,6 +11,7 @@ import jsonschema_rs
 
 from ._bound import ANYTHING, Bound, schema_bound
 from ._compile import Compiler, Context, compiler_for
+from ._depth import LONG_ARRAY_DEPTH, PRUNED_ITEMS, deeper_than, survey
 from ._graph import MAX_IN_PLACE_COST, find_cycle, over_budget
 from ._keywords import DIALECTS, Dialect, check_keywords, subschemas
 from ._locate import Locator
@@ -26,7 +27,6 @@ MAX_INSTANCE_DEPTH = 1024  # for recursive schemas given to compile_schema
 # part the locator cannot split is reported from a truncated copy (bounded cost).
 LARGE_BODY = 65_536
 
-PRUNED_ITEMS = 256
 # Keywords whose verdict depends on a whole array or subtree, so truncating one can change it.
 _WHOLE_VALUE = frozenset({"minItems", "maxItems", "uniqueItems", "contains", "minContains",
                           "maxContains", "unevaluatedItems", "additionalItems", "items",
@@ -65,39 +65,9 @@ def _prune(instance: Any) -> tuple[Any, list[str]]:
     return copy(instance, ()), cut
 
 
-def _levels(instance: Any) -> Iterator[list[Any]]:
-    """The containers of ``instance`` level by level, the root's level first: breadth-first,
-    one comprehension per container rather than a Python call per value."""
-    level = [instance] if isinstance(instance, _CONTAINERS) else []
-    while level:
-        yield level
-        deeper: list[Any] = []
-        for node in level:
-            deeper += [v for v in (node.values() if isinstance(node, dict) else node)
-                       if isinstance(v, _CONTAINERS)]
-        level = deeper
-
-
-_CONTAINERS = (dict, list)
-LONG_ARRAY_DEPTH = 6  # how deep first_violations looks for long arrays
-
-
 def _has_long_array(node: Any, size: int, depth: int) -> bool:
     """Whether an array longer than ``size`` sits within ``depth`` levels (no full walk)."""
     return survey(node, depth, size, depth)[1]
-
-
-def survey(instance: Any, max_depth: int, size: int = PRUNED_ITEMS,
-           long_depth: int = LONG_ARRAY_DEPTH) -> tuple[bool, bool]:
-    """(whether ``instance`` nests containers more than ``max_depth`` levels, whether an
-    array longer than ``size`` sits within ``long_depth`` levels), in one walk."""
-    long = False
-    for index, level in enumerate(_levels(instance)):
-        if index >= max_depth:
-            return True, long
-        if not long and index < long_depth:
-            long = any(len(node) > size for node in level if type(node) is list)
-    return False, long
 
 
 def _maybe_from_pruning(violation: Violation, cut: list[str]) -> bool:
@@ -105,11 +75,6 @@ def _maybe_from_pruning(violation: Violation, cut: list[str]) -> bool:
         return False
     pointer = violation.pointer
     return any(c == pointer or c.startswith(pointer + "/") or pointer == "" for c in cut)
-
-
-def _deeper_than(instance: Any, limit: int) -> bool:
-    """Whether ``instance`` nests containers more than ``limit`` levels."""
-    return any(index >= limit for index, _ in enumerate(_levels(instance)))
 
 
 class SchemaValidator:
@@ -152,14 +117,14 @@ class SchemaValidator:
     def _guarded_is_valid(self, instance: Any) -> bool:
         # A recursive schema follows the instance as deep as it goes; the engine's stack does
         # not survive ~10,000 levels, so deeper instances are refused before it sees them.
-        return not _deeper_than(instance, MAX_INSTANCE_DEPTH) and self._validator.is_valid(
+        return not deeper_than(instance, MAX_INSTANCE_DEPTH) and self._validator.is_valid(
             instance)
 
     def iter_violations(
         self, instance: Any, *, location: Location = "body", name: str | None = None
     ) -> Iterator[Violation]:
         """The violations of ``instance``, lazily, in the engine's order."""
-        if self._max_depth is not None and _deeper_than(instance, self._max_depth):
+        if self._max_depth is not None and deeper_than(instance, self._max_depth):
             yield Violation(location, name, "", "maxDepth",
                             f"instance is nested deeper than {self._max_depth} levels", "")
             return
