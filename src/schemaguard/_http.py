@@ -12,7 +12,7 @@ from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Any, overload
+from typing import Any, cast, overload
 from urllib.parse import unquote, unquote_to_bytes
 
 Headers = Sequence[tuple[str, str]]
@@ -217,9 +217,13 @@ class ScopeHeaders(_ServerHeaders):
         # Pairs by index (tuples, or lists as some servers send): unpacking ``k, v`` compiles
         # to the iterator protocol, three calls a pair.
         values: dict[str, bytes] = {}
+        key: bytes
         for pair in raw:
-            key: bytes = pair[0]
-            values[names.get(key) or _raw_name(key)] = pair[1]
+            if type(pair) is tuple and len(pair) == 2:  # what servers send: a native pair
+                key, value = cast(tuple[bytes, bytes], pair)
+            else:
+                key, value = pair[0], pair[1]
+            values[names.get(key) or _raw_name(key)] = value
         if len(values) == len(raw):  # the usual request: no header repeated
             return _ScopeHeaderMap(values)
         return HeaderMap(self._all())
