@@ -235,12 +235,14 @@ class _ScopeHeaderMap(_SingleHeaderMap):
 
     __slots__ = ()
 
+    # The values are typed bytes, so that mypyc decodes them with its latin-1 primitive
+    # rather than a generic method call that looks the codec up by name.
     def get(self, name: str) -> str | None:
-        value = self._single.get(name)
+        value: bytes | None = self._single.get(name)
         return None if value is None else value.decode("latin-1")
 
     def get_all(self, name: str) -> list[str]:
-        value = self._single.get(name)
+        value: bytes | None = self._single.get(name)
         return [] if value is None else [value.decode("latin-1")]
 
 
