@@ -23,6 +23,7 @@ from ._locate import SMALL
 from ._operation import OperationPlan, Settings
 from ._params import StyleError
 from ._schema import LARGE_BODY, SchemaValidator
+from ._violations import violation
 from .errors import PayloadTooLarge, RequestValidationError, UnsupportedMediaType, Violation
 
 _DECODE = object()  # the fast JSON path's "the full decoder decides"
@@ -62,7 +63,7 @@ class BodyPolicy:
         if len(values) != 1:
             raise UnsupportedMediaType(
                 "the request body needs one Content-Type",
-                (Violation("header", "Content-Type", "", "contentMediaType",
+                (violation("header", "Content-Type", "", "contentMediaType",
                            "missing Content-Type" if not values else "repeated Content-Type",
                            ""),))
         media_type = parse_media_type(values[0])
@@ -71,14 +72,14 @@ class BodyPolicy:
             declared = ", ".join(e.key for e in plan.body.entries)
             raise UnsupportedMediaType(
                 f"the Content-Type is not one the operation accepts ({declared})"[:200],
-                (Violation("header", "Content-Type", "", "contentMediaType",
+                (violation("header", "Content-Type", "", "contentMediaType",
                            "media type not declared for this operation", ""),))
         charset = media_type.parameter("charset")
         if media_type.is_json and charset is not None and charset.lower() not in ("utf-8",
                                                                                   "utf8"):
             raise UnsupportedMediaType(
                 "JSON bodies must be UTF-8",
-                (Violation("header", "Content-Type", "", "contentEncoding",
+                (violation("header", "Content-Type", "", "contentEncoding",
                            "JSON must be UTF-8", ""),))
         if len(plan.media_types) < 64:  # Content-Type values are few; the cache stays small
             plan.media_types[values[0]] = (entry, media_type)
@@ -93,7 +94,7 @@ class BodyPolicy:
             if coding not in self.content_encodings:
                 raise UnsupportedMediaType(
                     "the content coding is not accepted",
-                    (Violation("header", "Content-Encoding", "", "contentEncoding",
+                    (violation("header", "Content-Encoding", "", "contentEncoding",
                                "content coding not accepted", ""),),
                     [("Accept-Encoding", ", ".join(self.content_encodings) or "identity")])
         return codings
@@ -104,7 +105,7 @@ class BodyPolicy:
                 body = _inflate(body, coding, cap)
             except BodyError as exc:
                 raise self._invalid("the request body cannot be decoded", [
-                    Violation("body", None, "", exc.keyword, exc.message, "")]) from None
+                    violation("body", None, "", exc.keyword, exc.message, "")]) from None
         return body
 
     def value(self, plan: OperationPlan, body: bytes, entry: MediaEntry | None,
@@ -115,13 +116,13 @@ class BodyPolicy:
         if not body:
             if plan.body is not None and plan.body.required:
                 return self._invalid("the request body is required", [
-                    Violation("body", None, "", "required", "request body is required", "")])
+                    violation("body", None, "", "required", "request body is required", "")])
             return None
         if plan.body is None:
             if self.allow_unexpected_body:
                 return None
             return self._invalid("this operation takes no request body", [
-                Violation("body", None, "", "unexpected", "operation takes no request body",
+                violation("body", None, "", "unexpected", "operation takes no request body",
                           "")])
         if entry is None or media_type is None:  # pragma: no cover - _content refused it
             raise self._invalid("the request body cannot be read", [])
@@ -176,7 +177,7 @@ class BodyPolicy:
         message = exc.message if isinstance(exc, BodyError) else str(exc)
         pointer = exc.pointer if isinstance(exc, BodyError) else ""
         return self._invalid("the request body cannot be decoded", [
-            Violation("body", None, pointer, keyword, message, "")])
+            violation("body", None, pointer, keyword, message, "")])
 
     def _nonconforming(self, validator: SchemaValidator, value: Any, body: bytes,
                        settings: Settings, long: bool | None = None, few: bool = False
@@ -220,7 +221,7 @@ def _inflate(body: bytes, coding: str, cap: int) -> bytes:
         raise BodyError(f"body is not valid {coding} data", "contentEncoding") from None
     if len(output) > cap or inflater.unconsumed_tail:
         raise PayloadTooLarge(f"the decoded request body is larger than {cap} bytes", (
-            Violation("body", None, "", "maxLength", f"decoded body larger than {cap} bytes",
+            violation("body", None, "", "maxLength", f"decoded body larger than {cap} bytes",
                       ""),))
     return output
 

@@ -56,6 +56,7 @@ from ._security import (
 )
 from ._spec import Spec, load_spec
 from ._verify import future_returned, verify, verify_within
+from ._violations import violation
 from .errors import (
     InsufficientScope,
     MethodNotAllowed,
@@ -427,13 +428,13 @@ class Guard:
         if path is None:
             raise RequestValidationError(
                 "the request path is not valid UTF-8",
-                (Violation("path", None, "", "encoding",
+                (violation("path", None, "", "encoding",
                            "path is not valid percent-encoded UTF-8", ""),),
                 status_code=self.invalid_status)
         match = self.router.match(request.method, path)
         if match is None:
             error = NotFound("no operation of the spec matches this path", (
-                Violation("route", None, "", "path", "no path of the spec matches", ""),))
+                violation("route", None, "", "path", "no path of the spec matches", ""),))
             if self.drift is not None and self.unknown_paths != "reject":  # not refused
                 record_refusal(self.drift, self.router, error, None, request)
             if self.unknown_paths == "pass":
@@ -446,7 +447,7 @@ class Guard:
         if plan is None:
             raise MethodNotAllowed(
                 "the method is not allowed for this path",
-                (Violation("route", None, "", "method", "method not declared for this path",
+                (violation("route", None, "", "method", "method not declared for this path",
                            ""),),
                 [("Allow", ", ".join(match.allow))])
         if plan.settings.mode == "off":
@@ -568,10 +569,10 @@ class Guard:
         if not headers.isdisjoint(OVERRIDE_HEADERS):
             name = sorted(n for n in OVERRIDE_HEADERS if n in headers)[0]
             return self._invalid("method override headers are not accepted", [
-                Violation("header", name, "", "methodOverride",
+                violation("header", name, "", "methodOverride",
                           "method override headers are not accepted", "")])
         if context.too_many_fields:
-            return self._invalid("too many query fields", [Violation(
+            return self._invalid("too many query fields", [violation(
                 "query", None, "", "maxProperties",
                 f"more than {settings.max_fields} query fields", "")])
         if context.request.body or (deferred and _declares_body(context)):
@@ -651,7 +652,7 @@ class Guard:
             return request
         if len(values) > 1:
             # A client can add the header too; only one copy can be the proxy's.
-            raise self._invalid("ambiguous client certificate", [Violation(
+            raise self._invalid("ambiguous client certificate", [violation(
                 "security", None, "", "ambiguous", "client certificate header sent twice",
                 "")])
         value = values[0]
@@ -682,4 +683,4 @@ def _declares_over(declared: str, cap: int) -> bool:
 
 def _too_large(cap: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"the request body is larger than {cap} bytes", (
-        Violation("body", None, "", "maxLength", f"body larger than {cap} bytes", ""),))
+        violation("body", None, "", "maxLength", f"body larger than {cap} bytes", ""),))

@@ -35,7 +35,7 @@ from ._security import RequestContext, Scheme, SecurityPlan
 from ._shape import Shape, shape_of
 from ._source import join_pointer
 from ._spec import Spec
-from ._violations import convert
+from ._violations import convert, violation
 from .errors import Violation
 
 Formats = dict[str, Callable[[str], bool]]
@@ -173,7 +173,7 @@ class OperationPlan:
             for name in query:
                 if name not in self.query_names and not name.startswith(self.deep_prefixes):
                     safe = name if len(name) <= 64 and set(name) <= _SAFE_NAME else None
-                    violations.append(Violation("query", safe, "", "additionalProperties",
+                    violations.append(violation("query", safe, "", "additionalProperties",
                                                 "undeclared query parameter", ""))
         return found, violations
 

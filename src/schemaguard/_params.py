@@ -15,6 +15,7 @@ from urllib.parse import unquote_plus
 
 from ._security import RequestContext
 from ._shape import Shape, coerce
+from ._violations import violation as make_violation
 from .errors import Location, Violation
 
 ParamLocation = Literal["path", "query", "header", "cookie"]
@@ -57,7 +58,7 @@ class Parameter:
 
     def violation(self, keyword: str, message: str, pointer: str = "") -> Violation:
         location: Location = self.location
-        return Violation(location, self.name, pointer, keyword, message, "")
+        return make_violation(location, self.name, pointer, keyword, message, "")
 
     def decode(self, raw: list[str]) -> Any:
         """Typed value from the strings found for this parameter (at least one)."""

@@ -8,7 +8,7 @@ message here is built from the error kind and the schema's limits only. The prop
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Final
 
 import jsonschema_rs
 import orjson
@@ -16,9 +16,35 @@ import orjson
 from ._compile import FRAGMENT, LENGTH_GUARD, Compiler, Selector
 from ._regex import original
 from ._source import escape_token, join_pointer
-from .errors import Location, Violation
+from .errors import SLOT_SETTERS, Location, Violation
 
 _Kind = jsonschema_rs.ValidationErrorKind
+
+
+# Final: compiled code reads them as C globals, not from the module's dict.
+_new_violation: Final = object.__new__
+_VIOLATION: Final = Violation
+_location: Final = SLOT_SETTERS[0]
+_name: Final = SLOT_SETTERS[1]
+_pointer_of: Final = SLOT_SETTERS[2]
+_keyword: Final = SLOT_SETTERS[3]
+_message: Final = SLOT_SETTERS[4]
+_schema_pointer: Final = SLOT_SETTERS[5]
+
+
+def violation(location: Location, name: str | None, pointer: str, keyword: str,
+              message: str, schema_pointer: str) -> Violation:
+    """``Violation(...)``, built from compiled code at a quarter of the cost: the same
+    object, its slots set by the same descriptors, without the interpreted ``__init__``
+    (~6k instructions a violation, a fifth of a refused body's conversion)."""
+    made: Violation = _new_violation(_VIOLATION)
+    _location(made, location)
+    _name(made, name)
+    _pointer_of(made, pointer)
+    _keyword(made, keyword)
+    _message(made, message)
+    _schema_pointer(made, schema_pointer)
+    return made
 
 
 def _limit(value: Any) -> str:
@@ -247,11 +273,11 @@ def _shape(kind: Any) -> int:
 def _emit(shape: int, kind: Any, location: Location, name: str | None, pointer: str,
           keyword: str, text: str, schema_pointer: str) -> list[Violation]:
     if shape == _PLAIN:
-        return [Violation(location, name, pointer, keyword, text, schema_pointer)]
+        return [violation(location, name, pointer, keyword, text, schema_pointer)]
     if shape == _REQUIRED:
-        return [Violation(location, name, join_pointer(pointer, kind.property), keyword, text,
+        return [violation(location, name, join_pointer(pointer, kind.property), keyword, text,
                           schema_pointer)]
-    return [Violation(location, name, join_pointer(pointer, prop), keyword, text,
+    return [violation(location, name, join_pointer(pointer, prop), keyword, text,
                       schema_pointer) for prop in kind.unexpected]
 
 
@@ -284,7 +310,8 @@ def convert(
         return list(_selected(compiler, error, report.selector, location, name,
                               report.schema_pointer, pointer, prefix, instance, keyed))
     if report.note is not None:
-        return [Violation(location, name, pointer, *report.note)]
+        keyword, text, schema_pointer = report.note
+        return [violation(location, name, pointer, keyword, text, schema_pointer)]
     keyword = report.keyword
     return _emit(report.shape, kind, location, name, pointer, keyword,
                  report.message or message(kind, keyword), report.schema_pointer)
@@ -322,17 +349,17 @@ def select(selector: Selector, instance: Any, pointer: str, location: Location,
     spec pointer of the oneOf/anyOf."""
     disc_pointer = schema_pointer.rsplit("/", 1)[0] + "/discriminator"
     if not isinstance(instance, dict):
-        return Violation(location, name, pointer, "type", "expected object", schema_pointer)
+        return violation(location, name, pointer, "type", "expected object", schema_pointer)
     tag_pointer = join_pointer(pointer, selector.property)
     if selector.property not in instance:
-        return Violation(location, name, tag_pointer, "required",
+        return violation(location, name, tag_pointer, "required",
                          f"missing required property `{selector.property}` (the discriminator)",
                          disc_pointer)
     tag = instance[selector.property]
     index = selector.branches.get(tag) if isinstance(tag, str) else None
     if index is None:
         values = ", ".join(sorted(selector.branches))
-        return Violation(location, name, tag_pointer, "discriminator",
+        return violation(location, name, tag_pointer, "discriminator",
                          f"expected a discriminator value naming a schema: {_limit(values)}",
                          disc_pointer)
     return index

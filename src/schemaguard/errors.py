@@ -95,6 +95,10 @@ class Violation:
 (_set_location, _set_name, _set_pointer, _set_keyword, _set_message, _set_schema_pointer) = (
     Violation.__dict__[name].__set__
     for name in ("location", "name", "pointer", "keyword", "message", "schema_pointer"))
+# For the compiled modules, which build violations on every refusal: the same six slot
+# setters called from compiled code, without the interpreted __init__ (_violations.violation).
+SLOT_SETTERS = (_set_location, _set_name, _set_pointer, _set_keyword, _set_message,
+                _set_schema_pointer)
 
 
 class SpecError(Exception):
