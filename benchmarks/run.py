@@ -307,6 +307,16 @@ def measure_timers(timers: dict[str, Timer], *, repeats: int, target_s: float,
 
 # -- report ---------------------------------------------------------------------------------
 
+def paired(a: dict[str, Any], b: dict[str, Any]) -> float:
+    """The ratio of two timings measured in the same ``measure`` call: the median of their
+    per-round ratios. Each round times every column back to back, so a slow spell of the
+    machine (this one has spells of ~1.3-1.5x, which the CPU-share check cannot see) scales
+    both sides of a round's ratio; the ratio of the two medians can pair a fast round of one
+    with a slow round of the other."""
+    return statistics.median(x / y for x, y in zip(a["per_call_ns"], b["per_call_ns"],
+                                                    strict=True))
+
+
 def _fmt_us(value: float | None) -> str:
     if value is None:
         return "—"
@@ -454,7 +464,8 @@ def report_requests(results: dict[str, dict[str, dict[str, Any]]],
     lines = [
         f"Whole requests on specs/bench.yaml: median µs per request, {repeats} repeats of "
         f"~{target_s:g} s each (openapi-core at most {OPENAPI_CORE_MAX_LOOPS} calls per "
-        "repeat), a request's valid and invalid twins interleaved. schemaguard: "
+        "repeat), a request's valid and invalid twins interleaved; the ratios to the floor "
+        "and between twins are medians of per-round ratios (`paired`). schemaguard: "
         "`Guard.check_request(HttpRequest(...))` (routing, path/query/"
         "header parameters, Content-Type, JSON parsing, body schema; raw query string). "
         "openapi-core: `OpenAPI.validate_request(MockRequest(...))` (query pre-split into a "
@@ -476,9 +487,9 @@ def report_requests(results: dict[str, dict[str, dict[str, Any]]],
         floor_us = row["floor"]["median_us"] if "floor" in row else None
         engine_us = row["engine errors"]["median_us"] if "engine errors" in row else None
         faster = oc_us / sg_us
-        over_floor = sg_us / floor_us if floor_us else None
+        over_floor = paired(row["schemaguard"], row["floor"]) if floor_us else None
         ratios[case.key] = {"x_faster": faster, "over_floor": over_floor, "sg_us": sg_us,
-                            "engine_us": engine_us}
+                            "engine_us": engine_us, "sg": row["schemaguard"]}
         size = f", {len(case.body) / 1000:.1f} kB" if case.body else ""
         lines.append(f"| {case.label} {case.kind}{size} | {_fmt_us(sg_us)} | {_fmt_us(oc_us)} | "
                      f"{_fmt_us(floor_us)} | {_fmt_us(engine_us)} | {faster:,.0f}x faster | "
@@ -507,7 +518,7 @@ def report_requests(results: dict[str, dict[str, dict[str, Any]]],
     target(f"{large} valid: schemaguard <= {LARGE_POST_FLOOR}x the floor",
            ratios[f"{large} valid"]["over_floor"], LARGE_POST_FLOOR, False)
     for label in (get, small, large):
-        twin = ratios[f"{label} invalid"]["sg_us"] / ratios[f"{label} valid"]["sg_us"]
+        twin = paired(ratios[f"{label} invalid"]["sg"], ratios[f"{label} valid"]["sg"])
         target(f"{label} invalid: schemaguard <= {INVALID_TWIN:g}x its valid twin",
                twin, INVALID_TWIN, False)
     targets.append({"target": f"{first['operations']:,}-operation generated spec ready for its "
@@ -580,7 +591,8 @@ def report_apps(results: dict[str, dict[str, dict[str, Any]]], apps: list[whole_
     lines = [
         f"Whole apps, `POST /v1/pets` with the {sizes['valid'] / 1000:.1f} kB NewPet body "
         f"(invalid: the {sizes['invalid'] / 1000:.1f} kB body of table 1), each app in-process: "
-        f"median µs per request, {repeats} repeats of ~{target_s:g} s each. WSGI apps are "
+        f"median µs per request, {repeats} repeats of ~{target_s:g} s each (a round times "
+        "every app back to back; a ratio is the median of its per-round ratios). WSGI apps are "
         "called directly (prebuilt environ copied per request, fresh `wsgi.input`, trivial "
         "`start_response`, response iterated and closed); ASGI apps are awaited directly "
         "(prebuilt scope copied per request, the body in one `receive` message, a `send` that "
@@ -591,7 +603,7 @@ def report_apps(results: dict[str, dict[str, dict[str, Any]]], apps: list[whole_
         "| app | valid µs | valid / floor | invalid µs | invalid / floor | invalid answered |",
         "|---|---:|---:|---:|---:|---|",
     ]
-    floors = {kind: {fw: results[kind][name]["median_us"]
+    floors = {kind: {fw: results[kind][name]
                      for fw, name in whole_apps.FLOOR.items() if name in results[kind]}
               for kind in results}
     for app in apps:
@@ -603,7 +615,7 @@ def report_apps(results: dict[str, dict[str, dict[str, Any]]], apps: list[whole_
                 cells += ["—", "—"]
             else:
                 cells += [_fmt_us(m["median_us"]),
-                          f"{m['median_us'] / floor:.2f}x" if floor else "—"]
+                          f"{paired(m, floor):.2f}x" if floor else "—"]
         invalid = statuses[app.name]["invalid"]
         answered = str(invalid) if app.validates else f"{invalid} (does not validate)"
         lines.append(f"| {app.name} | " + " | ".join(cells) + f" | {answered} |")
@@ -642,9 +654,9 @@ def report_apps(results: dict[str, dict[str, dict[str, Any]]], apps: list[whole_
 
     targets: list[dict[str, Any]] = []
 
-    def us(kind: str, name: str) -> float | None:
-        m = results[kind].get(name)
-        return m["median_us"] if m else None
+    def ratio(kind: str, name: str, other: str) -> float | None:
+        a, b = results[kind].get(name), results[kind].get(other)
+        return paired(a, b) if a and b else None
 
     def target(what: str, value: float | None, limit: float, unit: str) -> None:
         met = value is not None and value <= limit if unit == "x" else (
@@ -652,26 +664,23 @@ def report_apps(results: dict[str, dict[str, dict[str, Any]]], apps: list[whole_
         targets.append({"target": what, "value": value, "limit": limit, "met": met})
 
     for fw in ("Flask", "FastAPI"):
-        sg_us, floor_us = us("valid", f"{fw} + schemaguard"), us("valid", whole_apps.FLOOR[fw])
         target(f"{fw} + schemaguard <= {APP_FLOOR_LIMIT:.2f}x {fw} + floor middleware (valid)",
-               sg_us / floor_us if sg_us and floor_us else None, APP_FLOOR_LIMIT, "x")
-    sg_us, pyd_us = us("valid", "FastAPI + schemaguard"), us("valid", "FastAPI + pydantic model")
+               ratio("valid", f"{fw} + schemaguard", whole_apps.FLOOR[fw]), APP_FLOOR_LIMIT,
+               "x")
     target("FastAPI + schemaguard < FastAPI + pydantic model (valid)",
-           sg_us / pyd_us if sg_us and pyd_us else None, 1.0, "<")
+           ratio("valid", "FastAPI + schemaguard", "FastAPI + pydantic model"), 1.0, "<")
     lines += ["", "Targets (whole apps):"]
     for t in targets:
         value = "n/a" if t["value"] is None else f"{t['value']:.2f}x"
         lines.append(f"- {t['target']}: {value} -> {'MET' if t['met'] else 'NOT MET'}")
     info = []
     for fw in ("Flask", "FastAPI"):
-        sg_us, floor_us = us("invalid", f"{fw} + schemaguard"), us("invalid",
-                                                                     whole_apps.FLOOR[fw])
-        if sg_us and floor_us:
-            info.append(f"{fw} + schemaguard {sg_us / floor_us:.2f}x its floor")
-    sg_us, pyd_us = (us("invalid", "FastAPI + schemaguard"),
-                     us("invalid", "FastAPI + pydantic model"))
-    if sg_us and pyd_us:
-        info.append(f"FastAPI + schemaguard {sg_us / pyd_us:.2f}x FastAPI + pydantic")
+        over = ratio("invalid", f"{fw} + schemaguard", whole_apps.FLOOR[fw])
+        if over is not None:
+            info.append(f"{fw} + schemaguard {over:.2f}x its floor")
+    over = ratio("invalid", "FastAPI + schemaguard", "FastAPI + pydantic model")
+    if over is not None:
+        info.append(f"FastAPI + schemaguard {over:.2f}x FastAPI + pydantic")
     lines.append("- For information, on the invalid request (no targets: the floor answers a "
                  "fixed 400 without calling the app or listing errors): " + "; ".join(info) + ".")
     return "\n".join(lines), targets
