@@ -405,9 +405,6 @@ def report(results: dict[tuple[str, str], dict[str, dict[str, Any]]], sizes: dic
 
 # -- whole requests -------------------------------------------------------------------------
 
-REQUEST_COLUMNS = ["schemaguard", "openapi-core", "floor", "engine errors"]
-
-
 def measure_requests(validators: whole_requests.Validators, cases: list[whole_requests.Case],
                      *, repeats: int, target_s: float) -> dict[str, dict[str, dict[str, Any]]]:
     """case key -> validator -> timing, for the second table.
@@ -420,14 +417,17 @@ def measure_requests(validators: whole_requests.Validators, cases: list[whole_re
     labels = list(dict.fromkeys(case.label for case in cases))
     for label in labels:
         twins = [case for case in cases if case.label == label]
-        calls = {(case.key, name): call for case in twins
-                 for name, call in validators.timed(case).items()}
-        row = measure({f"{key}\0{name}": call for (key, name), call in calls.items()},
-                      repeats=repeats, target_s=target_s,
-                      max_loops={f"{key}\0openapi-core": OPENAPI_CORE_MAX_LOOPS
-                                 for key, _ in calls})
-        for joined, m in row.items():
-            key, name = joined.split("\0")
+        calls, cells = {}, {}  # column -> call; column -> (case key, validator)
+        for case in twins:
+            for name, call in validators.timed(case).items():
+                column = f"{case.key}: {name}"
+                calls[column], cells[column] = call, (case.key, name)
+        row = measure(calls, repeats=repeats, target_s=target_s,
+                      max_loops={column: OPENAPI_CORE_MAX_LOOPS
+                                 for column, (_, name) in cells.items()
+                                 if name == "openapi-core"})
+        for column, m in row.items():
+            key, name = cells[column]
             results.setdefault(key, {})[name] = m
             print(f"  {key:48} {name:14} {m['median_us']:>12.2f} µs ({m['loops']} loops)",
                   file=sys.stderr, flush=True)
