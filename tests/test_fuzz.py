@@ -3,6 +3,7 @@ found, the guarded examples survive, and every check says what it saw."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -59,7 +60,11 @@ def test_default_run_finds_every_seeded_bug_in_under_a_minute(tmp_path: Path) ->
     out = result.stdout
     assert "7 failures in 4 operations" in out
     assert "curl -sS -X GET 'http://127.0.0.1:8000/items?limit=100'" in out  # shrunk
-    assert "curl -sS -X GET 'http://127.0.0.1:8000/items?sort=created'" in out
+    # Usually shrunk to `sort=created` alone; some seeds stop at `limit=1&sort=created`
+    # (1281579756 at the lowest declared versions, found by CI), which reproduces the bug
+    # all the same. The run's seed is random, so both are accepted.
+    assert re.search(r"curl -sS -X GET 'http://127\.0\.0\.1:8000/items\?(limit=\d+&)?"
+                     r"sort=created'", out), out
     assert "request breaks: required at security" in out
     assert "repeat with --seed" in out
 
