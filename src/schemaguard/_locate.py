@@ -110,13 +110,19 @@ def _container_last(check: tuple[Any, Any]) -> bool:
 class _Part:
     """What the locator knows of one place of the schema, prepared once."""
 
-    __slots__ = ("children", "counts", "extra", "kind", "members", "own", "place", "rest",
-                 "schema_pointer", "selecting", "selector", "selects", "types", "validator")
+    __slots__ = ("children", "counts", "extra", "kind", "members", "node", "own", "place",
+                 "reports", "rest", "schema_pointer", "selecting", "selector", "selects",
+                 "types", "validator")
 
-    def __init__(self, kind: int, validator: jsonschema_rs.Validator, place: _Place) -> None:
+    def __init__(self, kind: int, validator: jsonschema_rs.Validator, place: _Place,
+                 node: Any = None) -> None:
         self.kind = kind
         self.validator = validator  # the whole schema at this place
         self.place = place  # where it is, after a chain of lone $refs
+        self.node = node  # the normalized schema there
+        # keyword -> (keyword, message or None, spec pointer) as its errors are reported
+        # (_explain, which tells some keywords' violations without the engine)
+        self.reports: dict[str, tuple[str, str | None, str]] = {}
         self.own: jsonschema_rs.Validator | None = None  # the shallow schema
         # objects: name -> (name, is_valid of its schema, its place), declared order
         self.children: dict[str, tuple[str, Callable[[Any], bool], _Place]] = {}
@@ -168,7 +174,7 @@ class Locator:
     """Finds the violations of instances of one compiled schema. Safe to share between
     threads: what it knows of each place is prepared on first use and kept."""
 
-    __slots__ = ("_compiler", "_formats", "_parts", "_prefix", "_root", "selects")
+    __slots__ = ("_compiler", "_formats", "_parts", "_prefix", "_root", "explained", "selects")
 
     def __init__(self, compiler: Compiler, root: str,
                  formats: dict[str, Callable[[str], bool]] | None) -> None:
@@ -177,9 +183,18 @@ class Locator:
         self._formats = formats
         self._prefix = f"{RESOURCE}#/{compiler.container}/"
         self._parts: dict[_Place, _Part] = {}
+        self.explained: dict[_Place, Any] = {}  # _explain's nodes, made from the parts
         # A discriminator's failing branch costs the engine all its branches' errors: a
         # schema that has one is located part by part whatever the instance's size.
         self.selects = compiler.selects_within(root, "")
+
+    @property
+    def root(self) -> _Place:
+        return self._root
+
+    def part(self, place: _Place) -> _Part:
+        """What is known of ``place``, prepared on first use."""
+        return self._parts.get(place) or self._prepare(place)
 
     def violations(self, instance: Any, location: Location, name: str | None,
                    leaf: Leaf, big: Leaf, tiny: bool = False) -> Iterator[Violation]:
@@ -200,7 +215,7 @@ class Locator:
                 return self._object(part, instance, prefix, depth, known, walk)
             if kind == _ARRAY and type(instance) is list:
                 return self._array(part, instance, prefix, depth, walk)
-            if kind == _BRANCH and type(instance) is dict and _admits(part.types, instance):
+            if kind == _BRANCH and type(instance) is dict and admits(part.types, instance):
                 selector = part.selector
                 assert selector is not None
                 chosen = select(selector, instance, prefix, walk.location, walk.name,
@@ -214,7 +229,7 @@ class Locator:
                                     depth + 1, known, walk)
             if kind == _ALL:
                 return self._all(part, instance, prefix, depth, known, walk)
-            if kind == _ONE and _admits(part.types, instance):
+            if kind == _ONE and admits(part.types, instance):
                 return self._composition(part, instance, prefix, walk)
         return walk.big(part.validator, instance, prefix, walk.location, walk.name)
 
@@ -234,17 +249,9 @@ class Locator:
 
     def _composition(self, part: _Part, instance: Any, prefix: str, walk: _Walk
                      ) -> Iterator[Violation]:
-        """The one violation a failing oneOf/anyOf without a discriminator stands for (none
-        when it holds: the branches are asked, nothing is inferred)."""
-        keyword = part.place[1].rsplit("/", 1)[1]
-        matches = sum(1 for is_valid, _ in part.members if is_valid(instance))
-        if keyword == "anyOf":
-            message = None if matches else ANY_OF
-        else:
-            message = None if matches == 1 else ONE_OF_NONE if matches == 0 else ONE_OF_SEVERAL
-        if message is not None:
-            yield Violation(walk.location, walk.name, prefix, keyword, message,
-                            part.schema_pointer)
+        found = composition(part, instance, prefix, walk.location, walk.name)
+        if found is not None:
+            yield found
 
     def _object(self, part: _Part, instance: dict[str, Any], prefix: str, depth: int,
                 known: bool, walk: _Walk) -> Iterator[Violation]:
@@ -350,13 +357,13 @@ class Locator:
         formats = self._formats
         whole = compiler.build_at(def_id, path, formats)
         if not isinstance(node, dict):
-            return _Part(_LEAF, whole, (def_id, path))
+            return _Part(_LEAF, whole, (def_id, path), node)
         properties = node.get("properties", {})
         extra = node.get("additionalProperties")
         if node.keys() <= _OBJECT_SPLIT and type(properties) is dict and all(
                 _PLAIN_NAME.match(key) for key in properties) and (
                 "properties" in node or type(extra) is dict):
-            part = _Part(_OBJECT, whole, (def_id, path))
+            part = _Part(_OBJECT, whole, (def_id, path), node)
             part.own = compiler.build_at(compiler.variant(def_id, path, "shallow"), "", formats)
             for key in properties:
                 part.children[key] = (key, *self._check((def_id, join_pointer(
@@ -374,7 +381,7 @@ class Locator:
                 part.selecting = [part.children[key] for key in selecting]
             return part
         if node.keys() <= _ARRAY_SPLIT and type(node.get("items")) is dict:
-            part = _Part(_ARRAY, whole, (def_id, path))
+            part = _Part(_ARRAY, whole, (def_id, path), node)
             part.own = compiler.build_at(compiler.variant(def_id, path, "shallow"), "", formats)
             at = join_pointer(path, "items")
             part.extra = self._check((def_id, at))
@@ -390,7 +397,7 @@ class Locator:
                 type(node[keyword]) is list:
             at = join_pointer(path, keyword)
             selector = compiler.selectors.get(compiler.location(def_id, at))
-            part = _Part(_BRANCH if selector is not None else _ONE, whole, (def_id, at))
+            part = _Part(_BRANCH if selector is not None else _ONE, whole, (def_id, at), node)
             part.selector = selector
             part.types = node.get("type")
             part.schema_pointer = schema_pointer_of(compiler, compiler.location(def_id, at), [])
@@ -400,25 +407,40 @@ class Locator:
             return part
         ref = node.get("$ref")
         if ref is not None and compiler.draft == 4:  # not followed: the engine decides
-            return _Part(_LEAF, whole, (def_id, path))
+            return _Part(_LEAF, whole, (def_id, path), node)
         if type(node.get("allOf")) is list or (isinstance(ref, str) and len(node) > 1):
-            part = _Part(_ALL, whole, (def_id, path))
+            part = _Part(_ALL, whole, (def_id, path), node)
             places: list[_Place] = [(def_id, join_pointer(path, "allOf", index))
                                     for index in range(len(node.get("allOf") or ()))]
             if isinstance(ref, str):
                 target = ref[len(self._prefix):]
                 if not ref.startswith(self._prefix) or "/" in target or \
                         not compiler.defines(target):
-                    return _Part(_LEAF, whole, (def_id, path))
+                    return _Part(_LEAF, whole, (def_id, path), node)
                 places.append((target, ""))
             if node.keys() - {"allOf", "$ref"}:
                 places.append((compiler.variant(def_id, path, "remainder"), ""))
             part.members = [self._check(place) for place in places]
             return part
-        return _Part(_LEAF, whole, (def_id, path))
+        return _Part(_LEAF, whole, (def_id, path), node)
 
 
-def _admits(types: Any, instance: Any) -> bool:
+def composition(part: _Part, instance: Any, prefix: str, location: Location,
+                name: str | None) -> Violation | None:
+    """The one violation a failing oneOf/anyOf without a discriminator stands for (None
+    when it holds: the branches are asked, nothing is inferred)."""
+    keyword = part.place[1].rsplit("/", 1)[1]
+    matches = sum(1 for is_valid, _ in part.members if is_valid(instance))
+    if keyword == "anyOf":
+        message = None if matches else ANY_OF
+    else:
+        message = None if matches == 1 else ONE_OF_NONE if matches == 0 else ONE_OF_SEVERAL
+    if message is None:
+        return None
+    return Violation(location, name, prefix, keyword, message, part.schema_pointer)
+
+
+def admits(types: Any, instance: Any) -> bool:
     """Whether a ``type`` keyword (None: absent) admits a container instance."""
     kind = _TYPES.get(type(instance))
     return types is None or types == kind or (isinstance(types, list) and kind in types)

@@ -7,6 +7,7 @@ message here is built from the error kind and the schema's limits only. The prop
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
@@ -48,14 +49,25 @@ def violation(location: Location, name: str | None, pointer: str, keyword: str,
     return made
 
 
+def _json_text(value: Any) -> str:
+    """A schema-side value as JSON text: integers of any size (a spec may bound a number
+    beyond 64 bits, where orjson stops)."""
+    if type(value) is int:
+        return str(value)
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except TypeError:  # an integer beyond 64 bits inside a list or an object
+        return json.dumps(value, default=str, separators=(",", ":"), ensure_ascii=False)
+
+
 def _limit(value: Any) -> str:
     """A schema-side value (a limit, a pattern, an enum member) shortened for a message."""
-    text = value if isinstance(value, str) else orjson.dumps(value, default=str).decode()
+    text = value if isinstance(value, str) else _json_text(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _literal(value: Any) -> str:
-    return _limit(orjson.dumps(value, default=str).decode())
+    return _limit(_json_text(value))
 
 
 def _types(types: list[str]) -> str:
@@ -66,36 +78,70 @@ ONE_OF_NONE = "expected a value matching exactly one `oneOf` schema, it matches 
 ONE_OF_SEVERAL = "expected a value matching exactly one `oneOf` schema, it matches several"
 ANY_OF = "expected a value matching at least one `anyOf` schema"
 UNIQUE_ITEMS = "expected unique items"
+CONSTANT = "expected the constant value"
+NOT_ALLOWED = "property is not allowed"
+NOT = "value must not match the `not` schema"
 
 
 def _s(count: int, one: str = "", many: str = "s") -> str:
     return one if count == 1 else many
 
 
+# Messages made of a keyword's schema value only: also what _explain writes for the
+# keywords it tells without the engine.
+_BOUNDS = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}
+_COUNTED = {"minLength": ("at least", "character"), "maxLength": ("at most", "character"),
+            "minItems": ("at least", "item"), "maxItems": ("at most", "item"),
+            "minProperties": ("at least", "propert"), "maxProperties": ("at most", "propert")}
+
+
+def type_message(types: list[str]) -> str:
+    return f"expected {_types(types)}"
+
+
+def required_message(name: str) -> str:
+    return f"missing required property `{name}`"
+
+
+def bound_message(keyword: str, limit: Any) -> str:
+    """minimum, maximum, exclusiveMinimum, exclusiveMaximum."""
+    return f"expected a number {_BOUNDS[keyword]} {_limit(limit)}"
+
+
+def count_message(keyword: str, limit: int) -> str:
+    """min/maxLength, min/maxItems, min/maxProperties."""
+    most, noun = _COUNTED[keyword]
+    if noun == "propert":
+        return f"expected {most} {limit} propert{_s(limit, 'y', 'ies')}"
+    return f"expected {most} {limit} {noun}{_s(limit)}"
+
+
+def enum_message(options: list[Any]) -> str:
+    return "expected one of: " + ", ".join(_literal(o) for o in options[:8]) + (
+        ", ..." if len(options) > 8 else "")
+
+
 # One-line messages by error kind (the kind's type), without the instance's value.
 _MESSAGES: dict[type, Callable[[Any], str]] = {
-    _Kind.Type: lambda k: f"expected {_types(list(k.types))}",
-    _Kind.Required: lambda k: f"missing required property `{k.property}`",
-    _Kind.Minimum: lambda k: f"expected a number >= {_limit(k.limit)}",
-    _Kind.Maximum: lambda k: f"expected a number <= {_limit(k.limit)}",
-    _Kind.ExclusiveMinimum: lambda k: f"expected a number > {_limit(k.limit)}",
-    _Kind.ExclusiveMaximum: lambda k: f"expected a number < {_limit(k.limit)}",
+    _Kind.Type: lambda k: type_message(list(k.types)),
+    _Kind.Required: lambda k: required_message(k.property),
+    _Kind.Minimum: lambda k: bound_message("minimum", k.limit),
+    _Kind.Maximum: lambda k: bound_message("maximum", k.limit),
+    _Kind.ExclusiveMinimum: lambda k: bound_message("exclusiveMinimum", k.limit),
+    _Kind.ExclusiveMaximum: lambda k: bound_message("exclusiveMaximum", k.limit),
     _Kind.MultipleOf: lambda k: f"expected a multiple of {_limit(k.multiple_of)}",
-    _Kind.MinLength: lambda k: f"expected at least {k.limit} character{_s(k.limit)}",
-    _Kind.MaxLength: lambda k: f"expected at most {k.limit} character{_s(k.limit)}",
+    _Kind.MinLength: lambda k: count_message("minLength", k.limit),
+    _Kind.MaxLength: lambda k: count_message("maxLength", k.limit),
     _Kind.Pattern: lambda k: f"expected a string matching `{_limit(original(k.pattern))}`",
     _Kind.Format: lambda k: f"expected a valid {_limit(k.format.partition(LENGTH_GUARD)[0])}",
-    _Kind.Enum: lambda k: "expected one of: " + ", ".join(
-        _literal(o) for o in k.options[:8]) + (", ..." if len(k.options) > 8 else ""),
-    _Kind.Constant: lambda k: "expected the constant value",
-    _Kind.MinItems: lambda k: f"expected at least {k.limit} item{_s(k.limit)}",
-    _Kind.MaxItems: lambda k: f"expected at most {k.limit} item{_s(k.limit)}",
+    _Kind.Enum: lambda k: enum_message(k.options),
+    _Kind.Constant: lambda k: CONSTANT,
+    _Kind.MinItems: lambda k: count_message("minItems", k.limit),
+    _Kind.MaxItems: lambda k: count_message("maxItems", k.limit),
     _Kind.UniqueItems: lambda k: UNIQUE_ITEMS,
-    _Kind.MinProperties: lambda k: f"expected at least {k.limit} "
-                                   f"propert{_s(k.limit, 'y', 'ies')}",
-    _Kind.MaxProperties: lambda k: f"expected at most {k.limit} "
-                                   f"propert{_s(k.limit, 'y', 'ies')}",
-    _Kind.AdditionalProperties: lambda k: "property is not allowed",
+    _Kind.MinProperties: lambda k: count_message("minProperties", k.limit),
+    _Kind.MaxProperties: lambda k: count_message("maxProperties", k.limit),
+    _Kind.AdditionalProperties: lambda k: NOT_ALLOWED,
     _Kind.UnevaluatedProperties: lambda k: "property is not allowed",
     _Kind.AdditionalItems: lambda k: "item is not allowed",
     _Kind.UnevaluatedItems: lambda k: "item is not allowed",
@@ -103,7 +149,7 @@ _MESSAGES: dict[type, Callable[[Any], str]] = {
     _Kind.OneOfNotValid: lambda k: ONE_OF_NONE,
     _Kind.OneOfMultipleValid: lambda k: ONE_OF_SEVERAL,
     _Kind.AnyOf: lambda k: ANY_OF,
-    _Kind.Not: lambda k: "value must not match the `not` schema",
+    _Kind.Not: lambda k: NOT,
     _Kind.Contains: lambda k: "expected at least one item matching `contains`",
     _Kind.PropertyNames: lambda k: "property name is not allowed by `propertyNames`",
     _Kind.BacktrackLimitExceeded: lambda k: "pattern could not be evaluated within its budget",
