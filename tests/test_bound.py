@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import schemaguard as sg
 from schemaguard._bound import Bound, schema_bound
-from schemaguard._depth import deeper_than, survey
+from schemaguard._depth import deeper_than, shape, survey
 from strategies import KEYS, body_specs, closing, from_schema, json_values, schemas
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
@@ -252,6 +252,46 @@ def test_survey_answers_as_a_recursive_walk(value: Any, max_depth: int, size: in
 def test_deeper_than_answers_as_a_recursive_walk(value: Any, limit: int) -> None:
     # What guards a recursive schema (and compile_schema's max_depth) before the engine.
     assert deeper_than(value, limit) == (depth(value) > limit)
+
+
+def _containers(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + sum(_containers(v) for v in value.values())
+    if isinstance(value, list):
+        return 1 + sum(_containers(v) for v in value)
+    return 0
+
+
+def _big_float(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_big_float(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_big_float(v) for v in value)
+    return isinstance(value, float) and abs(value) >= 2.0**63
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=st.recursive(st.none() | st.integers() | st.sampled_from(
+           [1e19, -9.3e18, 9.2e18, 2.0**63, -(2.0**63), 0.5]),
+           lambda inner: st.lists(inner, max_size=5)
+           | st.dictionaries(st.text(max_size=2), inner, max_size=4), max_leaves=60),
+       max_depth=st.integers(0, 6), few=st.integers(0, 8))
+def test_shape_answers_as_recursive_walks(value: Any, max_depth: int, few: int) -> None:
+    # What replaces the byte scan of a refused body up to 64 KB: exactly, where the scan
+    # only bounded (brackets inside strings counted, 19 digits taken as maybe inexact).
+    assert shape(value, max_depth, few) == (depth(value) > max_depth, _big_float(value),
+                                            _containers(value) <= few)
+
+
+def test_a_small_refused_body_with_an_inexact_integer_is_decoded_exactly() -> None:
+    # orjson keeps every 64-bit integer and rounds the others into floats of 2**63 or more:
+    # those send a refused body to the exact decoder, whose answer stands.
+    fast, slow = _twins()
+    for number in (2**64, -(2**63) - 1, 10**30):
+        raw = json.dumps({**_new_pet(), "weight_kg": number}).encode()
+        answer = _answer(fast, raw)
+        assert answer == _answer(slow, raw)
+        assert answer[1][0]["keyword"] in ("maximum", "minimum", "exclusiveMinimum")
 
 
 def test_the_survey_of_a_big_body_stops_past_the_limit() -> None:

@@ -17,7 +17,7 @@ from ._body import (
     select,
     too_deep,
 )
-from ._depth import survey
+from ._depth import shape, survey
 from ._http import HeaderMap, MediaType, parse_media_type
 from ._locate import SMALL
 from ._operation import OperationPlan, Settings
@@ -153,14 +153,20 @@ class BodyPolicy:
             return _DECODE  # it names the error
         if validator.is_valid(value):
             return value
-        maybe_deep, big, few = scan_json(body, limit, SMALL)
-        if big:
-            return _DECODE  # the exact integers may tell another story
         long = None
-        if maybe_deep:
-            deeper, long = survey(value, limit)
-            if deeper:
-                return self._undecodable(too_deep(limit))
+        if len(body) <= LARGE_BODY:  # walked whole: cheaper than a scan of its bytes
+            deeper, big, few = shape(value, limit, SMALL)
+            if big:
+                return _DECODE  # the exact integers may tell another story
+        else:
+            maybe_deep, big, few = scan_json(body, limit, SMALL)
+            if big:
+                return _DECODE
+            deeper = False
+            if maybe_deep:
+                deeper, long = survey(value, limit)
+        if deeper:
+            return self._undecodable(too_deep(limit))
         return self._nonconforming(validator, value, body, settings, long, few=few)
 
     def _decoded(self, body: bytes, entry: MediaEntry, media_type: MediaType,

@@ -48,3 +48,40 @@ def survey(instance: Any, max_depth: int, size: int = PRUNED_ITEMS,
 def deeper_than(instance: Any, limit: int) -> bool:
     """Whether ``instance`` nests containers more than ``limit`` levels."""
     return survey(instance, limit, 0, 0)[0]
+
+
+# The magnitude from which a float parsed by orjson may stand for an integer it could not
+# keep exactly: it keeps every integer of 64 bits (signed or not) and turns the others into
+# floats, all at least this far from zero.
+INEXACT_FROM = float(2**63)
+
+
+def shape(instance: Any, max_depth: int, few: int) -> tuple[bool, bool, bool]:
+    """(whether ``instance`` nests containers more than ``max_depth`` levels, whether it
+    holds a float of magnitude 2**63 or more (an integer orjson may have rounded, or a float
+    that big), whether it holds at most ``few`` containers), in one walk of all of it.
+
+    For a small refused body this costs a fraction of the byte scan it replaces
+    (``_body.scan_json``: ~15k instructions for 1 KB, the walk ~3k), and says exactly what
+    the scan only bounds."""
+    deeper = big = False
+    count = 0
+    level: list[object] = [instance] if isinstance(instance, (dict, list)) else []
+    if type(instance) is float and abs(instance) >= INEXACT_FROM:
+        big = True
+    index = 0
+    while level:
+        if index >= max_depth:
+            deeper = True
+        count += len(level)
+        deeper_level: list[object] = []
+        for node in level:
+            values = node.values() if isinstance(node, dict) else cast(list[object], node)
+            for value in values:
+                if isinstance(value, (dict, list)):
+                    deeper_level.append(value)
+                elif type(value) is float and abs(value) >= INEXACT_FROM:
+                    big = True
+        level = deeper_level
+        index += 1
+    return deeper, big, count <= few
