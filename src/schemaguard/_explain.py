@@ -87,7 +87,6 @@ Leaf = Callable[[jsonschema_rs.Validator, Any, str, Location, "str | None"], Ite
 
 # The JSON types in the order the engine lists them in a type error.
 _TYPE_ORDER: Final = ("null", "boolean", "integer", "number", "string", "array", "object")
-_ALL_TYPES: Final = frozenset(_TYPE_ORDER)
 # Keywords that apply to one JSON type only ("number": integers too); others apply to all.
 _SCOPE: Final = {
     "properties": "object", "required": "object", "additionalProperties": "object",
@@ -136,21 +135,43 @@ _BOUND_CODES: Final = {"minimum": _LOW, "maximum": _HIGH, "exclusiveMinimum": _L
                        "exclusiveMaximum": _HIGH_EXCL}
 
 
-def _json_type(instance: Any) -> str:
+# JSON types as bits: a check's scope, a node's untold types and a type keyword are masks.
+_NULL: Final = 1
+_BOOLEAN: Final = 2
+_INTEGER: Final = 4
+_NUMBER: Final = 8
+_STRING: Final = 16
+_ARRAY_TYPE: Final = 32
+_OBJECT_TYPE: Final = 64
+_ANY_TYPE: Final = 127
+_NUMERIC: Final = _INTEGER | _NUMBER
+_EQUAL_AS_PYTHON: Final = _STRING | _BOOLEAN | _NULL  # JSON equality is Python's here
+_BITS: Final = {"null": _NULL, "boolean": _BOOLEAN, "integer": _INTEGER, "number": _NUMBER,
+                "string": _STRING, "array": _ARRAY_TYPE, "object": _OBJECT_TYPE}
+
+
+def _json_type(instance: Any) -> int:
     kind = type(instance)
     if kind is str:
-        return "string"
+        return _STRING
     if kind is dict:
-        return "object"
+        return _OBJECT_TYPE
     if kind is list:
-        return "array"
+        return _ARRAY_TYPE
     if kind is bool:
-        return "boolean"
+        return _BOOLEAN
     if kind is int:
-        return "integer"
+        return _INTEGER
     if kind is float:
-        return "number"
-    return "null"
+        return _NUMBER
+    return _NULL
+
+
+def _scope_bits(scope: str) -> int:
+    """The types a keyword applies to ("number": integers too)."""
+    if not scope:
+        return _ANY_TYPE
+    return _NUMERIC if scope == "number" else _BITS[scope]
 
 
 class _Check:
@@ -158,10 +179,10 @@ class _Check:
 
     __slots__ = ("code", "keyword", "message", "note", "schema_pointer", "scope", "value")
 
-    def __init__(self, code: int, scope: str, value: Any, keyword: str, message: str,
+    def __init__(self, code: int, scope: int, value: Any, keyword: str, message: str,
                  note: str | None, schema_pointer: str) -> None:
         self.code = code
-        self.scope = scope  # the JSON type it applies to ("" all, "number" integers too)
+        self.scope = scope  # the JSON types it applies to (bits)
         self.value = value  # the limit, the names, the types, the options
         self.keyword = keyword  # as reported (a note's keyword, where the rewrite has one)
         self.message = message
@@ -193,7 +214,7 @@ class _Node:
         # a split object's additionalProperties: false, checked after its values (where the
         # engine reports it)
         self.closed: _Check | None = None
-        self.untold: frozenset[str] = frozenset()  # JSON types the engine must report
+        self.untold = 0  # the JSON types (bits) whose keywords the engine must report
         self.own_by_engine = False  # an object's propertyNames/dependentRequired
         self.children: dict[str, _Child] = {
             key: _Child((check[1], check[2])) for key, check in part.children.items()}
@@ -208,40 +229,45 @@ class _Node:
 
     def _prepare(self, node: dict[str, Any], compiler: Compiler) -> None:
         split = self.kind == _OBJECT or self.kind == _ARRAY
-        untold: set[str] = set()
+        untold = 0
         for key, value in node.items():
             if key in _ANNOTATIONS:
                 continue
-            scope = _SCOPE.get(key, "")
+            scope = _scope_bits(_SCOPE.get(key, ""))
             if (split and key in ("properties", "items")) or (
                     key == "additionalProperties" and type(value) is dict and
                     self.kind == _OBJECT):
                 continue  # the values' schemas: the walk's
             if self.kind == _OBJECT and key in ("propertyNames", "dependentRequired"):
-                untold.add("object")
+                untold |= _OBJECT_TYPE
                 continue
             check = self._check(key, value, node, scope, compiler)
             if check is None:
-                untold |= _ALL_TYPES if not scope else {"integer", "number"} \
-                    if scope == "number" else {scope}
+                untold |= scope
             elif check.code == _CLOSED and self.kind == _OBJECT:
                 self.closed = check
             elif check.code >= 0:
                 self.checks.append(check)
-        self.untold = frozenset(untold)
-        if (self.kind == _OBJECT and "object" in untold) or \
-                (self.kind == _ARRAY and "array" in untold):
+        self.untold = untold
+        if (self.kind == _OBJECT and untold & _OBJECT_TYPE) or \
+                (self.kind == _ARRAY and untold & _ARRAY_TYPE):
             # an own keyword not told here: the engine checks them all (the shallow schema)
             self.own_by_engine = True
             self.closed = None
 
-    def _check(self, key: str, value: Any, node: dict[str, Any], scope: str,
+    def _check(self, key: str, value: Any, node: dict[str, Any], scope: int,
                compiler: Compiler) -> _Check | None:
         """The check of one keyword (code -1: nothing to check); None: not told here."""
         if key == "type":
             names = [value] if type(value) is str else list(value)
             ordered = [name for name in _TYPE_ORDER if name in names]
-            return self._made(_TYPE, scope, frozenset(names), key, type_message(ordered),
+            mask = 0
+            for name in names:
+                mask |= _BITS.get(name, 0)
+            if mask & _NUMBER:  # a number type admits integers
+                mask |= _INTEGER
+            return self._made(_TYPE, scope, (mask, "integer" in names), key,
+                              type_message(ordered),
                               compiler)
         if key in _BOUND_CODES:
             if type(value) is bool:  # draft 4's flag: minimum/maximum say it
@@ -295,7 +321,7 @@ class _Node:
             return self._made(_NEVER, scope, None, key, NOT, compiler)
         return None
 
-    def _made(self, code: int, scope: str, value: Any, keyword: str, message: str,
+    def _made(self, code: int, scope: int, value: Any, keyword: str, message: str,
               compiler: Compiler, at: str | None = None) -> _Check:
         """The check, reported as the engine's error of ``keyword`` at this place is (at
         ``at``, where the engine reports it at another keyword)."""
@@ -396,7 +422,7 @@ class _Search:
             # the shallow schema looks at the names only
             self._own_by_engine(node, dict.fromkeys(instance), prefix)
         else:
-            self._own(node, instance, "object", prefix)
+            self._own(node, instance, _OBJECT_TYPE, prefix)
         children = node.children
         extra = node.extra
         for key, value in instance.items():
@@ -410,14 +436,14 @@ class _Search:
             if self._fails(child, value):
                 self.child(child, value, f"{prefix}/{_token(key)}", depth + 1)
         closed = node.closed
-        if closed is not None and _verdict(closed, instance, "object") == _FAILS:
+        if closed is not None and _verdict(closed, instance, _OBJECT_TYPE) == _FAILS:
             self._unexpected(closed, instance, prefix)
 
     def _array(self, node: _Node, instance: list[Any], prefix: str, depth: int) -> None:
         if node.own_by_engine:
             self._own_by_engine(node, instance, prefix)
         else:
-            self._own(node, instance, "array", prefix)
+            self._own(node, instance, _ARRAY_TYPE, prefix)
         extra = node.extra
         assert extra is not None
         for index, item in enumerate(instance):
@@ -432,17 +458,15 @@ class _Search:
         if not own.is_valid(instance):
             self.out.extend(self.leaf(own, instance, prefix, self.location, self.name))
 
-    def _own(self, node: _Node, instance: Any, json_type: str, prefix: str) -> None:
+    def _own(self, node: _Node, instance: Any, json_type: int, prefix: str) -> None:
         """The violations of the checks told here; none when one that applies is not (the
         walk then asks the engine for the whole place)."""
-        if json_type in node.untold:
+        if json_type & node.untold:
             return
         out = self.out
         before = len(out)
-        numeric = json_type == "integer" or json_type == "number"
         for check in node.checks:
-            scope = check.scope
-            if scope and scope != json_type and not (scope == "number" and numeric):
+            if not check.scope & json_type:
                 continue
             verdict = _verdict(check, instance, json_type)
             if verdict == _HOLDS:
@@ -481,19 +505,19 @@ class _Search:
                                   check.schema_pointer))
 
 
-def _verdict(check: _Check, instance: Any, json_type: str) -> int:
+def _verdict(check: _Check, instance: Any, json_type: int) -> int:
     """Whether ``instance`` (of ``json_type``, which the check applies to) holds the
     check, fails it, or is the engine's to judge."""
     code = check.code
     if code == _TYPE:
-        types: frozenset[str] = check.value
-        if json_type in types or (json_type == "integer" and "number" in types):
+        types: tuple[int, bool] = check.value
+        if types[0] & json_type:
             return _HOLDS
-        if json_type == "number" and "integer" in types and float(instance).is_integer():
+        if json_type == _NUMBER and types[1] and float(instance).is_integer():
             return _UNTOLD  # draft 4 refuses 1.0 as an integer, later drafts accept it
         return _FAILS
     if _LOW <= code <= _HIGH_EXCL:
-        if json_type == "integer" and not -_EXACT < instance < _EXACT:
+        if json_type == _INTEGER and not -_EXACT < instance < _EXACT:
             return _UNTOLD
         limit = check.value
         if code == _LOW:
@@ -517,7 +541,7 @@ def _verdict(check: _Check, instance: Any, json_type: str) -> int:
     if code == _UNIQUE_ITEMS:
         return _HOLDS if _UNIQUE(instance) else _FAILS
     if code == _ONE_OF_VALUES:
-        if not (json_type == "string" or json_type == "boolean" or json_type == "null"):
+        if not json_type & _EQUAL_AS_PYTHON:
             return _UNTOLD  # numbers and containers: JSON equality is the engine's
         kind = type(instance)
         return _HOLDS if any(type(option) is kind and option == instance
@@ -531,12 +555,10 @@ def _probe(node: _Node, instance: Any) -> int:
     if not node.probes:
         return _UNTOLD
     json_type = _json_type(instance)
-    if json_type in node.untold:
+    if json_type & node.untold:
         return _UNTOLD
-    numeric = json_type == "integer" or json_type == "number"
     for check in node.checks:
-        scope = check.scope
-        if scope and scope != json_type and not (scope == "number" and numeric):
+        if not check.scope & json_type:
             continue
         verdict = _verdict(check, instance, json_type)
         if verdict != _HOLDS:

@@ -179,6 +179,7 @@ def _pointer(path: list[str | int]) -> str:
 
 
 UNKNOWN: Any = object()  # an instance or schema not given
+_MISSING: Final = object()  # a property the instance does not have
 _SEARCH_BUDGET = 4_096  # places visited when an empty property name makes a path ambiguous
 
 
@@ -394,22 +395,23 @@ def select(selector: Selector, instance: Any, pointer: str, location: Location,
     """The index of the guarded branch a discriminator selects for ``instance`` (at
     ``pointer``), or the violation that says why none is selected. ``schema_pointer`` is the
     spec pointer of the oneOf/anyOf."""
-    disc_pointer = schema_pointer.rsplit("/", 1)[0] + "/discriminator"
     if not isinstance(instance, dict):
         return violation(location, name, pointer, "type", "expected object", schema_pointer)
+    tag = instance.get(selector.property, _MISSING)
+    index = selector.branches.get(tag) if isinstance(tag, str) else None
+    if index is not None:
+        return index
+    # (the pointers are made only for a violation: a selected branch needs none)
     tag_pointer = join_pointer(pointer, selector.property)
-    if selector.property not in instance:
+    disc_pointer = schema_pointer.rsplit("/", 1)[0] + "/discriminator"
+    if tag is _MISSING:
         return violation(location, name, tag_pointer, "required",
                          f"missing required property `{selector.property}` (the discriminator)",
                          disc_pointer)
-    tag = instance[selector.property]
-    index = selector.branches.get(tag) if isinstance(tag, str) else None
-    if index is None:
-        values = ", ".join(sorted(selector.branches))
-        return violation(location, name, tag_pointer, "discriminator",
-                         f"expected a discriminator value naming a schema: {_limit(values)}",
-                         disc_pointer)
-    return index
+    values = ", ".join(sorted(selector.branches))
+    return violation(location, name, tag_pointer, "discriminator",
+                     f"expected a discriminator value naming a schema: {_limit(values)}",
+                     disc_pointer)
 
 
 def _selected(
