@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from schemaguard import errors
-from schemaguard._violations import violation
+from schemaguard._violations import refusal, violation
 from schemaguard.errors import Violation
 
 _LOCATIONS = st.sampled_from(["path", "query", "header", "cookie", "body", "security", "route"])
@@ -46,3 +46,23 @@ def test_a_built_violation_stays_frozen_and_copies_like_one() -> None:
     assert dataclasses.replace(made, pointer="/b").pointer == "/b"
     assert copy.deepcopy(made) == made
     assert pickle.loads(pickle.dumps(made)) == made
+
+
+@pytest.mark.parametrize("status_code", [400, 422])
+def test_refusal_is_the_error_the_constructor_builds(status_code: int) -> None:
+    # _violations.refusal skips the two interpreted __init__s of RequestValidationError; what a
+    # handler, a log line or an adapter reads of it must be what the constructor gives.
+    found = [violation("body", None, "/a", "type", "expected string", "/x")]
+    built = refusal("the request body does not conform to the spec", found, status_code)
+    made = errors.RequestValidationError("the request body does not conform to the spec",
+                                         found, status_code=status_code)
+    assert type(built) is type(made)
+    assert vars(built) == vars(made)
+    assert built.args == made.args
+    assert str(built) == str(made)
+    assert (built.status_code, built.title) == (made.status_code, made.title)
+    assert built.to_problem() == made.to_problem()
+    assert built.headers is not made.headers  # not a list shared between refusals
+    copied = pickle.loads(pickle.dumps(built))
+    assert vars(copied) == vars(made)
+    assert copied.args == made.args

@@ -23,7 +23,7 @@ from ._locate import SMALL
 from ._operation import OperationPlan, Settings
 from ._params import StyleError
 from ._schema import LARGE_BODY, SchemaValidator
-from ._violations import violation
+from ._violations import refusal, violation
 from .errors import PayloadTooLarge, RequestValidationError, UnsupportedMediaType, Violation
 
 _DECODE = object()  # the fast JSON path's "the full decoder decides"
@@ -44,7 +44,7 @@ class BodyPolicy:
         self.allow_unexpected_body = allow_unexpected_body
 
     def _invalid(self, detail: str, violations: list[Violation]) -> RequestValidationError:
-        return RequestValidationError(detail, violations, status_code=self.invalid_status)
+        return refusal(detail, violations, self.invalid_status)
 
     def media_type(
         self, plan: OperationPlan, headers: HeaderMap

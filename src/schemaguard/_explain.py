@@ -314,9 +314,10 @@ class _Node:
         if key == "enum" and type(value) is list and not any(
                 type(option) is dict or type(option) is list for option in value):
             # (the engine's message lists an object's keys in its own order: untold)
-            return self._made(_ONE_OF_VALUES, scope, value, key, enum_message(value), compiler)
+            return self._made(_ONE_OF_VALUES, scope, _options(value), key, enum_message(value),
+                              compiler)
         if key == "const":
-            return self._made(_ONE_OF_VALUES, scope, [value], key, CONSTANT, compiler)
+            return self._made(_ONE_OF_VALUES, scope, _options([value]), key, CONSTANT, compiler)
         if key == "not" and (value == {} or value is True):
             return self._made(_NEVER, scope, None, key, NOT, compiler)
         return None
@@ -476,7 +477,8 @@ class _Search:
                 return
             code = check.code
             if code == _REQUIRED:
-                for missing in check.value:
+                names: list[str] = check.value
+                for missing in names:
                     if missing not in instance:
                         self._add(check, prefix, required_message(missing), missing)
             elif code == _CLOSED:
@@ -533,20 +535,40 @@ def _verdict(check: _Check, instance: Any, json_type: int) -> int:
         return _FAILS if len(instance) < check.value else _HOLDS
     if code == _MAX_SIZE:
         return _FAILS if len(instance) > check.value else _HOLDS
-    if code == _REQUIRED:
-        return _HOLDS if all(name in instance for name in check.value) else _FAILS
+    if code == _REQUIRED:  # (typed: mypyc's own list and dict loops and lookups)
+        names: list[str] = check.value
+        members: dict[str, Any] = instance
+        for name in names:
+            if name not in members:
+                return _FAILS
+        return _HOLDS
     if code == _CLOSED:
         declared: frozenset[str] = check.value
-        return _HOLDS if all(key in declared for key in instance) else _FAILS
+        present: dict[str, Any] = instance
+        for key in present:
+            if key not in declared:
+                return _FAILS
+        return _HOLDS
     if code == _UNIQUE_ITEMS:
         return _HOLDS if _UNIQUE(instance) else _FAILS
     if code == _ONE_OF_VALUES:
         if not json_type & _EQUAL_AS_PYTHON:
             return _UNTOLD  # numbers and containers: JSON equality is the engine's
+        options: tuple[frozenset[str], list[Any]] = check.value
+        if json_type == _STRING:
+            return _HOLDS if instance in options[0] else _FAILS
         kind = type(instance)
-        return _HOLDS if any(type(option) is kind and option == instance
-                             for option in check.value) else _FAILS
+        for option in options[1]:
+            if type(option) is kind and option == instance:
+                return _HOLDS
+        return _FAILS
     return _FAILS  # _NEVER
+
+
+def _options(values: list[Any]) -> tuple[frozenset[str], list[Any]]:
+    """enum or const: (its strings, its other values), for one lookup of a string."""
+    return (frozenset(value for value in values if type(value) is str),
+            [value for value in values if type(value) is not str])
 
 
 def _probe(node: _Node, instance: Any) -> int:

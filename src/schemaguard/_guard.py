@@ -56,7 +56,7 @@ from ._security import (
 )
 from ._spec import Spec, load_spec
 from ._verify import future_returned, verify, verify_within
-from ._violations import violation
+from ._violations import refusal, violation
 from .errors import (
     InsufficientScope,
     MethodNotAllowed,
@@ -642,7 +642,7 @@ class Guard:
         )
 
     def _invalid(self, detail: str, violations: list[Violation]) -> RequestValidationError:
-        return RequestValidationError(detail, violations, status_code=self.invalid_status)
+        return refusal(detail, violations, self.invalid_status)
 
     def _with_proxy_cert(self, request: HttpRequest, headers: HeaderMap) -> HttpRequest:
         if self.trusted_proxy_cert_header is None or request.client_cert:

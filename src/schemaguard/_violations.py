@@ -17,7 +17,7 @@ import orjson
 from ._compile import FRAGMENT, LENGTH_GUARD, Compiler, Selector
 from ._regex import original
 from ._source import escape_token, join_pointer
-from .errors import SLOT_SETTERS, Location, Violation
+from .errors import SLOT_SETTERS, Location, RequestValidationError, Violation
 
 _Kind = jsonschema_rs.ValidationErrorKind
 
@@ -47,6 +47,28 @@ def violation(location: Location, name: str | None, pointer: str, keyword: str,
     _message(made, message)
     _schema_pointer(made, schema_pointer)
     return made
+
+
+_new_refusal: Final = RequestValidationError.__new__
+_REFUSAL: Final = RequestValidationError
+_NO_HEADERS: Final[list[tuple[str, str]]] = []
+
+
+def refusal(detail: str, violations: list[Violation], status_code: int
+            ) -> RequestValidationError:
+    """``RequestValidationError(detail, violations, status_code=...)``, built from compiled
+    code without its two interpreted ``__init__``s (~8.8k instructions a refusal, against
+    ~2k here): the same attributes, set directly (tests/test_violations.py compares them)."""
+    error: RequestValidationError = _new_refusal(_REFUSAL, detail)  # args == (detail,)
+    error.detail = detail
+    error.violations = tuple(violations)
+    error.headers = list(_NO_HEADERS)
+    error.type = "about:blank"
+    error.operation = None
+    if status_code == 422:
+        error.status_code = 422
+        error.title = "Unprocessable Content"
+    return error
 
 
 def _json_text(value: Any) -> str:
