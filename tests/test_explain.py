@@ -162,6 +162,25 @@ def test_a_read_only_property_in_a_request_keeps_its_note() -> None:
     assert {k for _, k, _, _ in told} == {"readOnly", "type"}
 
 
+@pytest.mark.parametrize("closed", [False, True], ids=["declared", "closed"])
+def test_a_response_body_is_told_as_the_engine_reports_it(closed: bool) -> None:
+    # Response validation asks the same question (location "response"): a writeOnly
+    # property is excessive data exposure, and a closed schema (response scanning) refuses
+    # what the spec does not declare.
+    doc = spec_for({"type": "object", "properties": {
+        "id": {"type": "integer", "minimum": 1}, "secret": {"type": "string", "writeOnly": True},
+        "tags": {"type": "array", "items": {"type": "string", "maxLength": 3}}}})
+    validator = compile_at(sg.load_spec(doc), BODY, context="response", closed=closed)
+    instance = {"id": 0, "secret": "s3cr3t", "tags": ["ok", "toolong"], "extra": True}
+    told = validator.first_violations(instance, 20, location="response", small=True)
+    assert records(told) == records(validator.iter_violations(instance, location="response"))
+    assert {v.location for v in told} == {"response"}
+    keywords = {(v.pointer, v.keyword) for v in told}
+    assert {("/id", "minimum"), ("/tags/1", "maxLength")} <= keywords
+    assert any(pointer == "/secret" for pointer, _ in keywords)
+    assert any(pointer == "/extra" for pointer, _ in keywords) is closed
+
+
 def test_int32_bounds_keep_their_note() -> None:
     validator = validator_for({"type": "object", "properties": {
         "n": {"type": "integer", "format": "int32"}}}, "3.0.3")
