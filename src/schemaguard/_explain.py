@@ -58,6 +58,7 @@ from ._locate import (
     _Place,
     admits,
     composition,
+    selected,
 )
 from ._locate import (
     MAX_DESCENT as DESCENT,
@@ -76,7 +77,6 @@ from ._violations import (
     enum_message,
     required_message,
     schema_pointer_of,
-    select,
     type_message,
     violation,
 )
@@ -393,16 +393,11 @@ class _Search:
         elif kind == _ARRAY and type(instance) is list:
             self._array(node, instance, prefix, depth)
         elif kind == _BRANCH and type(instance) is dict and admits(part.types, instance):
-            selector = part.selector
-            assert selector is not None
-            chosen = select(selector, instance, prefix, self.location, self.name,
-                            part.schema_pointer)
+            chosen = selected(part, instance, prefix, self.location, self.name)
             if isinstance(chosen, Violation):
                 out.append(chosen)
-            else:  # {allOf: [guard on the value that selected it, {$ref: target}]}
-                def_id, path = part.place
-                self.walk(self.node((def_id, f"{path}/{chosen}/allOf/1")), instance, prefix,
-                          depth + 1)
+            else:
+                self.walk(self.node(chosen), instance, prefix, depth + 1)
         elif kind == _ALL:
             for member in node.members:
                 if len(out) >= self.limit:

@@ -111,18 +111,15 @@ class _Part:
     """What the locator knows of one place of the schema, prepared once."""
 
     __slots__ = ("children", "counts", "extra", "kind", "members", "node", "own", "place",
-                 "reports", "rest", "schema_pointer", "selecting", "selector", "selects",
-                 "types", "validator")
+                 "rest", "schema_pointer", "selecting", "selector", "selects", "types",
+                 "validator")
 
     def __init__(self, kind: int, validator: jsonschema_rs.Validator, place: _Place,
                  node: Any = None) -> None:
         self.kind = kind
         self.validator = validator  # the whole schema at this place
         self.place = place  # where it is, after a chain of lone $refs
-        self.node = node  # the normalized schema there
-        # keyword -> (keyword, message or None, spec pointer) as its errors are reported
-        # (_explain, which tells some keywords' violations without the engine)
-        self.reports: dict[str, tuple[str, str | None, str]] = {}
+        self.node = node  # the normalized schema there (what _explain reads)
         self.own: jsonschema_rs.Validator | None = None  # the shallow schema
         # objects: name -> (name, is_valid of its schema, its place), declared order
         self.children: dict[str, tuple[str, Callable[[Any], bool], _Place]] = {}
@@ -216,17 +213,10 @@ class Locator:
             if kind == _ARRAY and type(instance) is list:
                 return self._array(part, instance, prefix, depth, walk)
             if kind == _BRANCH and type(instance) is dict and admits(part.types, instance):
-                selector = part.selector
-                assert selector is not None
-                chosen = select(selector, instance, prefix, walk.location, walk.name,
-                                part.schema_pointer)
+                chosen = selected(part, instance, prefix, walk.location, walk.name)
                 if isinstance(chosen, Violation):
                     return iter((chosen,))
-                # The selected branch is {allOf: [guard on the value, {$ref: target}]}; the
-                # guard holds for the value that selected it, so the target decides.
-                def_id, path = part.place
-                return self._locate((def_id, f"{path}/{chosen}/allOf/1"), instance, prefix,
-                                    depth + 1, known, walk)
+                return self._locate(chosen, instance, prefix, depth + 1, known, walk)
             if kind == _ALL:
                 return self._all(part, instance, prefix, depth, known, walk)
             if kind == _ONE and admits(part.types, instance):
@@ -423,6 +413,21 @@ class Locator:
             part.members = [self._check(place) for place in places]
             return part
         return _Part(_LEAF, whole, (def_id, path), node)
+
+
+def selected(part: _Part, instance: dict[str, Any], prefix: str, location: Location,
+             name: str | None) -> _Place | Violation:
+    """The place of the branch a discriminated oneOf/anyOf selects for ``instance``, or the
+    violation that says why none is selected. The selected branch is {allOf: [guard on the
+    value, {$ref: target}]}; the guard holds for the value that selected it, so the place
+    returned is the target's, which decides."""
+    selector = part.selector
+    assert selector is not None
+    chosen = select(selector, instance, prefix, location, name, part.schema_pointer)
+    if isinstance(chosen, Violation):
+        return chosen
+    def_id, path = part.place
+    return def_id, f"{path}/{chosen}/allOf/1"
 
 
 def composition(part: _Part, instance: Any, prefix: str, location: Location,
