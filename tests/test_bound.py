@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import schemaguard as sg
 from schemaguard._bound import Bound, schema_bound
-from schemaguard._depth import deeper_than, shape, survey
+from schemaguard._depth import deeper_than, survey, survey_whole
 from strategies import KEYS, body_specs, closing, from_schema, json_values, schemas
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
@@ -276,10 +276,10 @@ def _big_float(value: Any) -> bool:
            lambda inner: st.lists(inner, max_size=5)
            | st.dictionaries(st.text(max_size=2), inner, max_size=4), max_leaves=60),
        max_depth=st.integers(0, 6), few=st.integers(0, 8))
-def test_shape_answers_as_recursive_walks(value: Any, max_depth: int, few: int) -> None:
+def test_survey_whole_answers_as_recursive_walks(value: Any, max_depth: int, few: int) -> None:
     # What replaces the byte scan of a refused body up to 64 KB: exactly, where the scan
     # only bounded (brackets inside strings counted, 19 digits taken as maybe inexact).
-    assert shape(value, max_depth, few) == (depth(value) > max_depth, _big_float(value),
+    assert survey_whole(value, max_depth, few) == (depth(value) > max_depth, _big_float(value),
                                             _containers(value) <= few)
 
 

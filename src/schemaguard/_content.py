@@ -17,7 +17,7 @@ from ._body import (
     select,
     too_deep,
 )
-from ._depth import shape, survey
+from ._depth import survey, survey_whole
 from ._http import HeaderMap, MediaType, parse_media_type
 from ._locate import SMALL
 from ._operation import OperationPlan, Settings
@@ -155,7 +155,7 @@ class BodyPolicy:
             return value
         long = None
         if len(body) <= LARGE_BODY:  # walked whole: cheaper than a scan of its bytes
-            deeper, big, few = shape(value, limit, SMALL)
+            deeper, big, few = survey_whole(value, limit, SMALL)
             if big:
                 return _DECODE  # the exact integers may tell another story
         else:

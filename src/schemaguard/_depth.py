@@ -56,7 +56,7 @@ def deeper_than(instance: Any, limit: int) -> bool:
 INEXACT_FROM = float(2**63)
 
 
-def shape(instance: Any, max_depth: int, few: int) -> tuple[bool, bool, bool]:
+def survey_whole(instance: Any, max_depth: int, few: int) -> tuple[bool, bool, bool]:
     """(whether ``instance`` nests containers more than ``max_depth`` levels, whether it
     holds a float of magnitude 2**63 or more (an integer orjson may have rounded, or a float
     that big), whether it holds at most ``few`` containers), in one walk of all of it.

@@ -32,7 +32,7 @@ from typing import Any, Final
 
 import jsonschema_rs
 
-from ._compile import FRAGMENT, Compiler
+from ._compile import Compiler
 from ._locate import (
     _ALL as ALL,
 )
@@ -75,6 +75,7 @@ from ._violations import (
     bound_message,
     count_message,
     enum_message,
+    noted,
     required_message,
     schema_pointer_of,
     type_message,
@@ -180,13 +181,13 @@ class _Check:
     __slots__ = ("code", "keyword", "message", "note", "schema_pointer", "scope", "value")
 
     def __init__(self, code: int, scope: int, value: Any, keyword: str, message: str,
-                 note: str | None, schema_pointer: str) -> None:
+                 note: bool, schema_pointer: str) -> None:
         self.code = code
         self.scope = scope  # the JSON types it applies to (bits)
         self.value = value  # the limit, the names, the types, the options
         self.keyword = keyword  # as reported (a note's keyword, where the rewrite has one)
         self.message = message
-        self.note = note is not None  # reported at the value whatever the keyword
+        self.note = note  # a note's: reported at the value whatever the keyword
         self.schema_pointer = schema_pointer
 
 
@@ -267,11 +268,10 @@ class _Node:
             if mask & _NUMBER:  # a number type admits integers
                 mask |= _INTEGER
             return self._made(_TYPE, scope, (mask, "integer" in names), key,
-                              type_message(ordered),
-                              compiler)
+                              type_message(ordered), compiler)
         if key in _BOUND_CODES:
             if type(value) is bool:  # draft 4's flag: minimum/maximum say it
-                return _Check(-1, scope, None, key, "", None, "")
+                return _Check(-1, scope, None, key, "", False, "")
             if type(value) not in (int, float):
                 return None
             # Draft 4: a true exclusiveMinimum makes minimum exclusive; the engine reports
@@ -300,7 +300,7 @@ class _Node:
             return self._made(_REQUIRED, scope, value, key, "", compiler)
         if key == "additionalProperties":
             if value is True:
-                return _Check(-1, scope, None, key, "", None, "")
+                return _Check(-1, scope, None, key, "", False, "")
             if value is False and "patternProperties" not in node:
                 declared = node.get("properties") or {}
                 return self._made(_CLOSED, scope, frozenset(declared), key, NOT_ALLOWED,
@@ -308,7 +308,7 @@ class _Node:
             return None
         if key == "uniqueItems":
             if value is False:
-                return _Check(-1, scope, None, key, "", None, "")
+                return _Check(-1, scope, None, key, "", False, "")
             return self._made(_UNIQUE_ITEMS, scope, None, key, UNIQUE_ITEMS, compiler) \
                 if value is True else None
         if key == "enum" and type(value) is list and not any(
@@ -328,13 +328,10 @@ class _Node:
         ``at``, where the engine reports it at another keyword)."""
         def_id, path = self.part.place
         where = compiler.location(def_id, join_pointer(path, at or keyword))
-        note = compiler.notes.get(where)
+        note = noted(compiler, where)
         if note is not None:  # a keyword of the rewrite: reported by its note
-            origin = compiler.origin(where)
-            uri = origin[0][0] if origin is not None else FRAGMENT
-            return _Check(code, scope, value, note.keyword, note.message, note.message,
-                          compiler.display((uri, note.schema_pointer), ""))
-        return _Check(code, scope, value, keyword, message, None,
+            return _Check(code, scope, value, note[0], note[1], True, note[2])
+        return _Check(code, scope, value, keyword, message, False,
                       schema_pointer_of(compiler, where, []))
 
 

@@ -319,15 +319,20 @@ class Report:
         self.keyword = keyword = kind.name
         self.schema_pointer = schema_pointer_of(compiler, where, error.schema_path)
         self.selector = compiler.selectors.get(where)
-        self.note: tuple[str, str, str] | None = None
-        note = compiler.notes.get(where)
-        if note is not None:
-            origin = compiler.origin(where)
-            uri = origin[0][0] if origin is not None else FRAGMENT
-            self.note = (note.keyword, note.message,
-                         compiler.display((uri, note.schema_pointer), ""))
+        self.note = noted(compiler, where)
         self.message = message(kind, keyword) if isinstance(kind, _SCHEMA_MESSAGES) else None
         self.shape = _shape(kind)
+
+
+def noted(compiler: Compiler, where: str) -> tuple[str, str, str] | None:
+    """(keyword, message, spec pointer) of the note on an engine keyword location (a keyword
+    the rewrite introduced, reported as what the spec said), or None."""
+    note = compiler.notes.get(where)
+    if note is None:
+        return None
+    origin = compiler.origin(where)
+    uri = origin[0][0] if origin is not None else FRAGMENT
+    return note.keyword, note.message, compiler.display((uri, note.schema_pointer), "")
 
 
 def _shape(kind: Any) -> int:
