@@ -9,7 +9,7 @@ walked once with the GIL held, so holding it here as well changes nothing (bad-i
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, Final, cast
 
 PRUNED_ITEMS = 256  # items an array keeps in the truncated copy of a big invalid instance
 LONG_ARRAY_DEPTH = 6  # how deep first_violations looks for long arrays
@@ -53,7 +53,7 @@ def deeper_than(instance: Any, limit: int) -> bool:
 # The magnitude from which a float parsed by orjson may stand for an integer it could not
 # keep exactly: it keeps every integer of 64 bits (signed or not) and turns the others into
 # floats, all at least this far from zero.
-INEXACT_FROM = float(2**63)
+INEXACT_FROM: Final = float(2**63)  # (Final: a C constant in the compiled walk)
 
 
 def survey_whole(instance: Any, max_depth: int, few: int) -> tuple[bool, bool, bool]:

@@ -225,7 +225,7 @@ class _Node:
         # Whether a scalar is judged by the checks alone (_probe): not behind a reference
         # or a composition, which are kinds of their own or untold keywords.
         self.probes = type(node) is dict and self.kind in (_LEAF, _OBJECT, _ARRAY)
-        if type(node) is dict and self.kind != _BRANCH and self.kind != _ONE:
+        if self.probes:  # (a composition's node is walked by its members, not checked)
             self._prepare(node, compiler)
 
     def _prepare(self, node: dict[str, Any], compiler: Compiler) -> None:

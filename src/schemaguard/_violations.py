@@ -51,7 +51,6 @@ def violation(location: Location, name: str | None, pointer: str, keyword: str,
 
 _new_refusal: Final = RequestValidationError.__new__
 _REFUSAL: Final = RequestValidationError
-_NO_HEADERS: Final[list[tuple[str, str]]] = []
 
 
 def refusal(detail: str, violations: list[Violation], status_code: int
@@ -62,7 +61,7 @@ def refusal(detail: str, violations: list[Violation], status_code: int
     error: RequestValidationError = _new_refusal(_REFUSAL, detail)  # args == (detail,)
     error.detail = detail
     error.violations = tuple(violations)
-    error.headers = list(_NO_HEADERS)
+    error.headers = []
     error.type = "about:blank"
     error.operation = None
     if status_code == 422:
