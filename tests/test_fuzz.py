@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 
 import schemaguard as sg
 import schemaguard.testing as sgt
+from schemaguard._cases import Cases
 from schemaguard.cli import main
 from schemaguard.wsgi import GuardMiddleware
 
@@ -56,8 +57,9 @@ def test_default_run_finds_every_seeded_bug_in_under_a_minute(tmp_path: Path) ->
                             "--junit-xml", str(report))
     assert result.returncode == 1, result.stderr
     assert seconds < 60
-    # every bug, and nothing the app does right; the output names the run's random seed
-    # (CI once missed negative_data_rejection, in under 1 of 65 seeds tried since)
+    # every bug, and nothing the app does right; the output names the run's random seed.
+    # (CI once missed negative_data_rejection, in under 1 of 65 seeds: random draws alone
+    # can miss one rule among many. The coverage pass breaks each rule once since.)
     assert _junit(report) == SEEDED, result.stdout
     out = result.stdout
     assert "7 failures in 4 operations" in out
@@ -69,6 +71,56 @@ def test_default_run_finds_every_seeded_bug_in_under_a_minute(tmp_path: Path) ->
                      r"sort=created'", out), out
     assert "request breaks: required at security" in out
     assert "repeat with --seed" in out
+
+
+# The coverage pass breaks every rule once, whatever the seed: bug 2 (a missing price or a
+# long name accepted) is two rules among the thirteen of POST /items, which random draws can
+# miss (CI once did). With one random request per kind, the pass alone finds it every time:
+# the first of the two in its order, from the smallest full request, made smaller still.
+def test_the_coverage_pass_finds_a_one_rule_bug_whatever_the_seed() -> None:
+    from examples.buggy_app import create_app
+
+    guard = sgt.oracle(BUGGY)
+    operation = guard.operation("POST", "/items")
+    missed = 0
+    for seed in range(8):
+        report = sgt.fuzz_operation(guard, sgt.WsgiTarget(create_app()), operation,
+                                    max_examples=1, seed=seed)
+        [failure] = [f for f in report.failures if f.check == "negative_data_rejection"]
+        assert str(failure.case.rule) == "required at body /price"
+        # made smaller: the optional tags the coverage pass sent are left out
+        assert failure.case.request.body == b'{"name":"0"}'
+        alone = sgt.fuzz_operation(guard, sgt.WsgiTarget(create_app()), operation,
+                                   max_examples=1, seed=seed, coverage=False)
+        missed += not any(f.check == "negative_data_rejection" for f in alone.failures)
+    assert missed > 0  # one random request per kind does not find it every time
+
+
+# Five of the seven seeded bugs sit on one rule, one enum value or one bound: the coverage
+# pass finds each of them with any seed and one random request per kind, and makes each
+# failure's request minimal (the pass itself sends every optional part).
+def test_the_coverage_pass_finds_five_seeded_bugs_with_any_seed_each_minimal() -> None:
+    from examples.buggy_app import create_app
+
+    guard = sgt.oracle(BUGGY)
+    expected = {
+        ("server_error", "GET /items"): ("GET", "/items", "limit=100", b""),
+        ("positive_data_acceptance", "GET /items"): ("GET", "/items", "sort=created", b""),
+        ("negative_data_rejection", "POST /items"): ("POST", "/items", "", b'{"name":"0"}'),
+        ("unsupported_method", "GET /items/{itemId}"): ("PUT", "/items/1", "", b""),
+        ("ignored_auth", "DELETE /items/{itemId}"): ("DELETE", "/items/1", "", b""),
+    }
+    for seed in (0, 1, 2):
+        app = create_app()
+        found = {}
+        for operation in guard.operations:
+            report = sgt.fuzz_operation(guard, sgt.WsgiTarget(app), operation,
+                                        max_examples=1, seed=seed)
+            for failure in report.failures:
+                request = failure.case.request
+                found[(failure.check, f"{operation.method} {operation.path_template}")] = (
+                    request.method, request.path, request.query, request.body)
+        assert {k: v for k, v in found.items() if k in expected} == expected, seed
 
 
 # bad-inputs L16: --seed makes a run repeat exactly.
@@ -220,14 +272,24 @@ def _listing(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
 
 
 # bad-inputs L16: a run is bounded by --max-examples (per operation: invalid requests, then
-# valid ones); DESIGN.md has no --max-requests.
+# valid ones) plus the coverage pass, whose size the spec fixes (one request per rule);
+# DESIGN.md has no --max-requests.
 @pytest.mark.parametrize("examples", [1, 5, 20])
 def test_max_examples_bounds_the_requests_sent(examples: int) -> None:
     app = GuardMiddleware(_listing, BUGGY, verifiers={"apiKey": lambda c: c.value == "k"})
     guard = sgt.oracle(BUGGY)
-    report = sgt.fuzz_operation(guard, sgt.WsgiTarget(app), guard.operation("GET", "/items"),
+    operation = guard.operation("GET", "/items")
+    negatives, valids = Cases(guard, operation, {}).coverage()
+    assert len(negatives) >= 5
+    assert [c.request.query for c in valids] == [  # the smallest, then one edge each
+        "limit=1&sort=name", "limit=100&sort=name", "limit=1&sort=price", "limit=1&sort=created"]
+    report = sgt.fuzz_operation(guard, sgt.WsgiTarget(app), operation,
                                 max_examples=examples, seed=1)
     assert report.failures == []
+    swept = len(negatives) + len(valids)
+    assert swept < report.requests <= swept + 2 * examples
+    report = sgt.fuzz_operation(guard, sgt.WsgiTarget(app), operation,
+                                max_examples=examples, seed=1, coverage=False)
     assert 0 < report.requests <= 2 * examples
 
 

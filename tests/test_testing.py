@@ -200,3 +200,93 @@ def test_webhook_payloads_are_generated_and_judged() -> None:
     check()
     with pytest.raises(ValueError, match="no webhooks"):
         sgt.webhooks(SPECS / "buggy.yaml")
+
+
+# -- the coverage pass ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(("spec_name", "method", "template"), _operations())
+def test_the_coverage_pass_breaks_each_rule_it_names_and_nothing_else(
+        spec_name: str, method: str, template: str) -> None:
+    guard = _guard(spec_name)
+    operation = guard.operation(method, template)
+    cases = sgt.coverage(guard, operation, credentials=_credentials(guard.spec))
+    assert cases, "every operation gets at least one request"
+    for case in cases:
+        assert case.operation is operation
+        error = _verdict(guard, case.request)
+        if case.rule is None:
+            assert error is None, (case.request, error.violations if error else None)
+            continue
+        assert error is not None, f"{case.rule} was accepted: {case.request}"
+        rule = case.rule
+        got = {(v.location, v.name, v.pointer, v.keyword) for v in error.violations}
+        assert (error.status_code, got) == (
+            rule.status, {(rule.location, rule.name, rule.pointer, rule.keyword)}), case.request
+    # Invalid requests first (a valid DELETE would remove what they need to reach).
+    kinds = [case.rule is None for case in cases]
+    assert kinds == sorted(kinds)
+    rules = [(c.request.method, c.rule.location, c.rule.name, c.rule.pointer, c.rule.keyword)
+             for c in cases if c.rule is not None]  # an undeclared method: each one once
+    assert len(rules) == len(set(rules)), "each rule is broken once"
+
+
+def test_the_coverage_pass_breaks_every_bound_of_every_property() -> None:
+    guard = _guard("buggy.yaml")
+    cases = sgt.coverage(guard, "createItem")
+    assert [str(c) for c in cases] == [
+        "POST /items: contentMediaType at header `Content-Type`",
+        "POST /items: required at body",
+        "POST /items: type at body",
+        "POST /items: required at body /name",
+        "POST /items: required at body /price",
+        "POST /items: type at body /name",
+        "POST /items: maxLength at body /name",
+        "POST /items: minLength at body /name",
+        "POST /items: type at body /price",
+        "POST /items: minimum at body /price",
+        "POST /items: type at body /tags",  # tags is optional: the full request has it
+        "POST /items: maxItems at body /tags",
+        "POST /items: type at body /tags/0",
+        "POST /items: valid",
+        "POST /items: valid",
+        "POST /items: valid",
+    ]
+    # The smallest full request (every optional property there, every value at its least),
+    # then one value at an edge each: the longest name, the most tags (price is at its least).
+    assert [c.request.body for c in cases[-3:]] == [
+        b'{"name":"0","price":0.0,"tags":[""]}',
+        b'{"name":"' + b"a" * 20 + b'","price":0.0,"tags":[""]}',
+        b'{"name":"0","price":0.0,"tags":["","",""]}',
+    ]
+
+
+def test_the_coverage_pass_reaches_each_enum_value_and_bound_of_a_parameter() -> None:
+    guard = _guard("buggy.yaml")
+    valid = [c.request.query for c in sgt.coverage(guard, "listItems") if c.rule is None]
+    assert valid == ["limit=1&sort=name", "limit=100&sort=name", "limit=1&sort=price",
+                     "limit=1&sort=created"]
+
+
+def test_the_coverage_pass_fills_every_optional_parameter_and_is_deterministic() -> None:
+    guard = _guard("parameter-styles.yaml")
+    for operation in guard.operations:
+        first = sgt.coverage(guard, operation)
+        again = sgt.coverage(guard, operation)
+        assert [(c.rule, c.request) for c in first] == [(c.rule, c.request) for c in again]
+        valid = next(c for c in first if c.rule is None)  # the full one, before the edges
+        validated = guard.check_request(valid.request)
+        assert validated is not None
+        declared = guard._plans[operation].parameters
+        sent = {**validated.path_params, **validated.query, **validated.headers,
+                **validated.cookies}
+        assert {p.name for p in declared} <= set(sent), operation
+
+
+def test_the_coverage_pass_without_credentials_sends_no_valid_request() -> None:
+    guard = _guard("buggy.yaml")
+    cases = sgt.coverage(guard, "deleteItem")
+    assert [c.rule.keyword if c.rule else None for c in cases] == ["required"]
+    assert cases[0].rule is not None
+    assert cases[0].rule.location == "security"
+    with_key = sgt.coverage(guard, "deleteItem", credentials={"apiKey": "k"})
+    assert [c.rule is None for c in with_key][-1] is True

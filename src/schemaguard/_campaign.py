@@ -51,6 +51,7 @@ class Plan:
     credentials: tuple[tuple[str, str], ...] = ()
     exclude_methods: frozenset[str] = frozenset()
     max_response_time: float | None = None
+    coverage: bool = True
 
 
 @dataclass(slots=True)
@@ -139,7 +140,7 @@ def run_operations(plan: Plan, indexes: Sequence[int] | None = None,
                 guard, target, operation, credentials=dict(plan.credentials),
                 headers=plan.headers, max_examples=plan.max_examples,
                 seed=operation_seed(plan.seed, operation), deadline=deadline,
-                max_response_time=plan.max_response_time)
+                max_response_time=plan.max_response_time, coverage=plan.coverage)
             reports.append(report)
             if progress is not None:
                 progress(report)

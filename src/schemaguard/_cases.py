@@ -15,14 +15,17 @@ import math
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from random import Random
 from typing import Any
 from urllib.parse import quote
 
+from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as st
+from hypothesis.errors import HypothesisException
 
 from ._body import MediaEntry
 from ._compile import compiler_for
-from ._generate import TEXT, Generator, format_strategies
+from ._generate import TEXT, Generator, format_strategies, number_bounds, same
 from ._guard import Guard
 from ._http import HttpRequest, decode_path
 from ._operation import Operation, OperationPlan
@@ -75,6 +78,11 @@ class Case:
     operation: Operation
     request: HttpRequest
     rule: Rule | None = None
+
+    def __str__(self) -> str:
+        """What the case is, as a test id: ``POST /items: maxLength at body /name``."""
+        return (f"{self.request.method} {self.operation.path_template}: "
+                + (str(self.rule) if self.rule is not None else "valid"))
 
     def curl(self, base_url: str = "http://127.0.0.1:8000", *,
              secrets: frozenset[str] = frozenset()) -> str:
@@ -174,10 +182,10 @@ class Cases:
 
     # -- valid parts -------------------------------------------------------------------------
 
-    def _value(self, parameter: Parameter) -> st.SearchStrategy[Any]:
+    def _value(self, parameter: Parameter, full: bool = False) -> st.SearchStrategy[Any]:
         validator, schema, generator = self._params[parameter.key]
         alphabet = alphabet_for(parameter)
-        values = generator.strategy(schema, alphabet).filter(validator.is_valid)
+        values = generator.filled(full).strategy(schema, alphabet).filter(validator.is_valid)
         if parameter.json_content:
             return values
         literal = self.segment_literals.get(parameter.name, frozenset()) if (
@@ -185,7 +193,7 @@ class Cases:
         return values.filter(lambda v: serializable(parameter, v) and not any(
             isinstance(leaf, str) and set(leaf) & literal for leaf in leaves(v)))
 
-    def _body(self, entry: MediaEntry) -> st.SearchStrategy[Any]:
+    def _body(self, entry: MediaEntry, full: bool = False) -> st.SearchStrategy[Any]:
         compiled = self._bodies.get(entry.key)
         essence = entry.range.essence
         binary = not entry.range.is_json and entry.range.type != "text" and essence not in (
@@ -196,7 +204,7 @@ class Cases:
                 return JSON_ANY
             return st.text(alphabet, min_size=1, max_size=24)
         validator, schema, generator = compiled
-        values = generator.strategy(schema, alphabet).filter(validator.is_valid)
+        values = generator.filled(full).strategy(schema, alphabet).filter(validator.is_valid)
         if essence in ("application/x-www-form-urlencoded", "multipart/form-data"):
             values = values.filter(lambda v: form_ready(entry, v))
         elif not entry.range.is_json:
@@ -210,6 +218,11 @@ class Cases:
     def parts(self) -> st.SearchStrategy[_Parts]:
         """Valid parts: required parameters, some optional ones, a body, credentials."""
         return _draw_parts(self)
+
+    def full_parts(self, media: MediaEntry | None = None) -> st.SearchStrategy[_Parts]:
+        """Valid parts with every parameter and a body (in ``media``, the first usable media
+        type by default) whose optional properties are all present."""
+        return _draw_parts(self, full=True, media=media)
 
     # -- serialization -------------------------------------------------------------------------
 
@@ -274,6 +287,63 @@ class Cases:
                              f"{', '.join(names)}: pass credentials={{name: value}}")
         return self.parts().map(lambda p: Case(self.operation, self.request(p)))
 
+    def coverage(self) -> tuple[list[Case], list[Case]]:
+        """The coverage pass: (negative cases, valid cases), built without randomness.
+
+        The valid cases are one request per usable media type (one request when there is
+        no body) with every parameter and every optional property present, the smallest
+        such request (Hypothesis' simplest example), then that request with one value moved
+        to an edge of its range: each other enum value, a bound, the longest string, the
+        longest array, the other boolean. The negative cases break each rule the
+        negative strategies can break alone, once, in those requests: each undeclared
+        method, missing credentials, an undeclared media type, and every schema rule
+        (types, bounds, lengths, counts, enums, required values) of every parameter and
+        every body property. Random draws can miss one rule among many; this pass cannot.
+        """
+        media: list[MediaEntry | None] = [*self.usable_media()] or [None]
+        bases = [b for b in map(self._smallest, media) if b is not None]
+        negatives: list[Case] = []
+        if not bases:
+            return negatives, []
+        first = bases[0]
+        undeclared = [m.upper() for m in METHODS if m.upper() not in self.allowed
+                      and m not in ("head", "options", "trace")]
+        if undeclared and self.first_of_path:
+            for method in undeclared:
+                case = self._with_method(replace(first), method)
+                if self._not_routed(case):
+                    negatives.append(case)
+        if self.needs_credentials:
+            negatives.append(Case(self.operation, self.request(replace(first, requirement=None)),
+                                  Rule("required", "security", status=401)))
+        if not self._sendable():
+            return negatives, []
+        if self._breaks_media():
+            negatives.append(self._undeclared_media(
+                replace(first), Rule("contentMediaType", "header", "Content-Type", status=415)))
+        seen: set[tuple[str, str | None, str, str]] = set()
+        for base in bases:
+            for case in self._broken_cases(base):
+                rule = case.rule
+                assert rule is not None
+                key = (rule.location, rule.name, rule.pointer, rule.keyword)
+                if key not in seen:  # a parameter's rule once, not once per media type
+                    seen.add(key)
+                    negatives.append(case)
+        valids = [Case(self.operation, self.request(base)) for base in bases]
+        for base in bases:
+            valids.extend(self._edge_cases(base))
+        return negatives, valids
+
+    def _smallest(self, media: MediaEntry | None) -> _Parts | None:
+        """The smallest full parts (None when none can be built)."""
+        try:
+            found: _Parts = find(self.full_parts(media), lambda _: True, settings=_FIND,
+                                 random=Random(0))
+        except HypothesisException:  # nothing valid can be built for this operation
+            return None
+        return found
+
     def negative(self, rules: frozenset[str] | None = None) -> st.SearchStrategy[Case]:
         """Requests that break exactly one rule (of ``rules``, all kinds by default)."""
         strategies = [s for kind, s in self._negatives() if rules is None or kind in rules]
@@ -293,15 +363,19 @@ class Cases:
             found.append(("security", self.parts().map(
                 lambda p: Case(self.operation, self.request(replace(p, requirement=None)),
                                anonymous))))
-        if self.plan.body is not None and self.usable_media() and not any(
-                e.range.type == "*" or e.range.essence == "application/*"
-                for e in self.plan.body.entries) and self._sendable():
+        if self._breaks_media():
             undeclared_media = Rule("contentMediaType", "header", "Content-Type", status=415)
             found.append(("contentMediaType", self.parts().map(
                 lambda p: self._undeclared_media(p, undeclared_media))))
         if self._sendable():
             found.append(("schema", self.parts().flatmap(self._broken)))
         return found
+
+    def _breaks_media(self) -> bool:
+        """Whether some media type is undeclared (no wildcard range takes every type)."""
+        return self.plan.body is not None and bool(self.usable_media()) and not any(
+            e.range.type == "*" or e.range.essence == "application/*"
+            for e in self.plan.body.entries) and self._sendable()
 
     def _sendable(self) -> bool:
         """Whether a valid request can be built (401 comes before anything else)."""
@@ -332,13 +406,18 @@ class Cases:
 
     def _broken(self, parts: _Parts) -> st.SearchStrategy[Case]:
         """A strategy for one schema rule broken in ``parts`` (nothing when none can be)."""
-        options: list[st.SearchStrategy[Case]] = []
+        options = self._broken_cases(parts)
+        return st.sampled_from(options) if options else st.nothing()
+
+    def _broken_cases(self, parts: _Parts) -> list[Case]:
+        """A case for each schema rule that can be broken alone in ``parts``."""
+        options: list[Case] = []
         status = self.guard.invalid_status
         for parameter in self.plan.parameters:
             key = parameter.key
             if parameter.required and parameter.location != "path":
                 rule = Rule("required", parameter.location, parameter.name, status=status)
-                options.append(st.just(self._case(parts, drop=key, rule=rule)))
+                options.append(self._case(parts, drop=key, rule=rule))
             if key in parts.values and not parameter.json_content:
                 _, schema, generator = self._params[key]
                 for keyword, bad in _breaks(generator, schema, parts.values[key],
@@ -346,11 +425,11 @@ class Cases:
                     if not serializable(parameter, bad, strict=False):
                         continue
                     rule = Rule(keyword, parameter.location, parameter.name, status=status)
-                    options.append(st.just(self._case(parts, set_value=(key, bad), rule=rule)))
+                    options.append(self._case(parts, set_value=(key, bad), rule=rule))
         body = self.plan.body
         if body is not None and body.required and self.usable_media():
             rule = Rule("required", "body", status=status)
-            options.append(st.just(self._case(parts, no_body=True, rule=rule)))
+            options.append(self._case(parts, no_body=True, rule=rule))
         if parts.has_body and parts.media is not None and parts.media.key in self._bodies:
             _, schema, generator = self._bodies[parts.media.key]
             form = parts.media.range.essence in ("application/x-www-form-urlencoded",
@@ -365,10 +444,49 @@ class Cases:
                 rule = Rule(keyword, "body", pointer=pointer, status=status)
                 if form and not form_ready(parts.media, bad, strict=False):
                     continue
-                options.append(st.just(self._case(parts, body=bad, rule=rule)))
-        return st.one_of(options) if options else st.nothing()
+                options.append(self._case(parts, body=bad, rule=rule))
+        return options
 
-    def _case(self, parts: _Parts, *, rule: Rule, drop: str | None = None,
+    def _edge_cases(self, parts: _Parts) -> list[Case]:
+        """Valid cases the smallest full request does not reach, each one value moved to an
+        edge of its range (every enum value, the bounds, the longest string and array);
+        only those the guard accepts (an edge can break a rule another keyword adds)."""
+        found: list[Case] = []
+        for parameter in self.plan.parameters:
+            key = parameter.key
+            if key in parts.values and not parameter.json_content:
+                _, schema, generator = self._params[key]
+                for good in _edges(generator, schema, parts.values[key],
+                                   parameter_shape=parameter.shape):
+                    if serializable(parameter, good, strict=False):
+                        found.append(self._case(parts, set_value=(key, good)))
+        if parts.has_body and parts.media is not None and parts.media.key in self._bodies:
+            _, schema, generator = self._bodies[parts.media.key]
+            entry = parts.media
+            form = entry if entry.range.essence in ("application/x-www-form-urlencoded",
+                                                   "multipart/form-data") else None
+            for body in _body_edges(generator, schema, parts.body, form):
+                if form is None or form_ready(form, body, strict=False):
+                    found.append(self._case(parts, body=body))
+        seen: set[tuple[Any, ...]] = set()
+        accepted: list[Case] = []
+        for case in found:
+            request = case.request
+            sent = (request.method, request.path, request.query, tuple(request.headers),
+                    request.body)
+            if sent not in seen and self._accepted(request):
+                seen.add(sent)
+                accepted.append(case)
+        return accepted
+
+    def _accepted(self, request: HttpRequest) -> bool:
+        try:
+            self.guard.check_request(request)
+        except Exception:  # a refusal (or a verifier that cannot answer): not an edge
+            return False
+        return True
+
+    def _case(self, parts: _Parts, *, rule: Rule | None = None, drop: str | None = None,
               set_value: tuple[str, Any] | None = None, no_body: bool = False,
               body: Any = None) -> Case:
         values = dict(parts.values)
@@ -384,21 +502,30 @@ class Cases:
         return Case(self.operation, self.request(changed), rule)
 
 
+# The coverage pass's search for its smallest full request: it stops at the first example
+# and shrinks it, with no database and no health checks (schemas decide what is slow).
+_FIND = settings(database=None, max_examples=100, deadline=None,
+                 phases=(Phase.generate,),
+                 suppress_health_check=list(HealthCheck))
+
+
 @st.composite
-def _draw_parts(draw: st.DrawFn, cases: Cases) -> _Parts:
+def _draw_parts(draw: st.DrawFn, cases: Cases, full: bool = False,
+                media: MediaEntry | None = None) -> _Parts:
     values: dict[str, Any] = {}
     for parameter in cases.plan.parameters:
-        if parameter.required or draw(st.booleans()):
-            values[parameter.key] = draw(cases._value(parameter))
+        if full or parameter.required or draw(st.booleans()):
+            values[parameter.key] = draw(cases._value(parameter, full))
     parts = _Parts(values)
-    media = cases.usable_media()
+    usable = cases.usable_media()
     body = cases.plan.body
-    if media and body is not None and (body.required or draw(st.booleans())):
-        entry = draw(st.sampled_from(media))
+    if usable and body is not None and (full or body.required or draw(st.booleans())):
+        entry = media or (usable[0] if full else draw(st.sampled_from(usable)))
         parts.media, parts.content_type = entry, content_type(entry)
-        parts.body, parts.has_body = draw(cases._body(entry)), True
+        parts.body, parts.has_body = draw(cases._body(entry, full)), True
     if cases.requirements:
-        parts.requirement = draw(st.integers(0, len(cases.requirements) - 1))
+        parts.requirement = 0 if full else draw(
+            st.integers(0, len(cases.requirements) - 1))
     return parts
 
 
@@ -471,6 +598,53 @@ def _breaks(generator: Generator, schema: Any, value: Any, *,
 
 
 _NONE = object()
+_MAX_ENUM_EDGES = 16  # enum values tried per place: a long enum's first ones
+
+
+def _edges(generator: Generator, schema: Any, value: Any, *,
+           parameter_shape: Shape | None = None) -> list[Any]:
+    """Valid replacements for ``value`` at the edges of its schema's ranges."""
+    node = _plain(generator, schema)
+    if node is None:
+        return []
+    if "enum" in node:
+        return [option for option in node["enum"][:_MAX_ENUM_EDGES]
+                if not same(option, value)]
+    if "const" in node:
+        return []
+    direct = generator.resolve(schema)
+    direct = direct if isinstance(direct, dict) else {}
+    types = _types_of(node)
+    found: list[Any] = []
+    if isinstance(value, bool):
+        found.append(not value)
+    elif isinstance(value, (int, float)) and "multipleOf" not in node:
+        low, high, low_open, high_open = number_bounds(direct, generator.draft)
+        integer = types == ["integer"]
+        for bound, is_open, top in ((high, high_open, True), (low, low_open, False)):
+            if not isinstance(bound, (int, float)) or isinstance(bound, bool):
+                continue
+            edge: Any
+            if integer:  # the last whole number inside the bound
+                edge = (math.ceil(bound) - 1 if is_open else math.floor(bound)) if top else (
+                    math.floor(bound) + 1 if is_open else math.ceil(bound))
+            elif is_open:
+                continue  # no last number below an open bound
+            else:
+                edge = bound
+            if edge != value:
+                found.append(edge)
+    elif isinstance(value, str) and not any(k in node for k in ("pattern", "format")):
+        longest = direct.get("maxLength")
+        if isinstance(longest, int) and not isinstance(longest, bool) and \
+                len(value) < longest <= 10_000:
+            found.append("a" * longest)
+    elif isinstance(value, list) and value and node.get("uniqueItems") is not True:
+        longest = direct.get("maxItems")
+        if isinstance(longest, int) and not isinstance(longest, bool) and \
+                len(value) < longest <= 1000:
+            found.append((value * longest)[:longest])
+    return found
 
 
 def _wrong_type(types: list[str], shape: Shape | None) -> Any:
@@ -509,6 +683,32 @@ def _body_breaks(generator: Generator, schema: Any, body: Any,
                     found.append((join_pointer(pointer, name), "required",
                                   _replaced(body, path, {k: v for k, v in value.items()
                                                          if k != name})))
+            for name, item in value.items():
+                if name in properties:
+                    walk(properties[name], item, [*path, name], depth + 1)
+        elif isinstance(value, list) and isinstance(node.get("items"), dict):
+            for i, item in enumerate(value[:2]):
+                walk(node["items"], item, [*path, i], depth + 1)
+
+    walk(schema, body, [], 0)
+    return found
+
+
+def _body_edges(generator: Generator, schema: Any, body: Any,
+                form: MediaEntry | None) -> list[Any]:
+    """A new body for each edge (``_edges``) of each value ``_body_breaks`` would break."""
+    found: list[Any] = []
+
+    def walk(node_schema: Any, value: Any, path: list[str | int], depth: int) -> None:
+        node = _plain(generator, node_schema)
+        if node is None or depth > 6:
+            return
+        textual, field = _form_field(form, path)
+        if textual:
+            for good in _edges(generator, node_schema, value, parameter_shape=field):
+                found.append(_replaced(body, path, good))
+        if isinstance(value, dict):
+            properties = node.get("properties") or {}
             for name, item in value.items():
                 if name in properties:
                     walk(properties[name], item, [*path, name], depth + 1)

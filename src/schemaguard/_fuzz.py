@@ -20,10 +20,11 @@ import ssl
 import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 from urllib.parse import quote, unquote_to_bytes, urlsplit
 
+import orjson
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Unsatisfiable
@@ -465,8 +466,14 @@ def fuzz_operation(
     seed: int = 0,
     deadline: float | None = None,
     max_response_time: float | None = None,
+    coverage: bool = True,
 ) -> OperationReport:
-    """Run generated requests for ``operation`` and report each distinct failure, shrunk."""
+    """Run generated requests for ``operation`` and report each distinct failure.
+
+    ``coverage``: first send the coverage pass (``Cases.coverage``: every rule the guard
+    checks broken once, then the full valid requests), whose failures are reported as
+    found; then the random draws, whose failures are shrunk.
+    """
     report = OperationReport(operation)
     extra = list(headers)
     cases = Cases(guard, operation, _with_header_credentials(guard, operation, credentials or {},
@@ -483,7 +490,8 @@ def fuzz_operation(
     started = time.monotonic()
     known: set[str] = set()  # checks already reported: later runs look for the others
 
-    def run(case: Case) -> None:
+    def exchange(case: Case) -> list[Failure]:
+        """Send ``case`` (with the extra headers); every failure of its answer."""
         if deadline is not None and time.monotonic() > deadline:
             raise _OutOfTime  # stops the engine at once: no more drawing, no shrinking
         request = case.request
@@ -500,16 +508,66 @@ def fuzz_operation(
         response = target.send(request)
         elapsed = time.perf_counter() - begin
         report.requests += 1
-        for failure in check(guard, case, response, elapsed=elapsed,
-                             max_response_time=max_response_time):
+        return check(guard, case, response, elapsed=elapsed,
+                     max_response_time=max_response_time)
+
+    def run(case: Case) -> None:
+        for failure in exchange(case):
             if failure.check not in known:
                 error = _KINDS[failure.check](failure.message)
                 error.failure = failure
                 raise error
 
+    def sweep(batch: list[Case]) -> bool:
+        """Send each case of the coverage pass; False when the run's time is up."""
+        for case in batch:
+            try:
+                run(case)
+            except _OutOfTime:
+                return False
+            except _Found as found:
+                known.add(found.failure.check)
+                report.failures.append(reduce(found.failure))
+        return True
+
+    def reduce(failure: Failure) -> Failure:
+        """A coverage failure with its request made smaller (fields, headers, body members
+        left out one at a time) while the guard's verdict and the failure stay the same:
+        the coverage pass sends every optional part, and the report should show only those
+        the failure needs."""
+        budget = _REDUCTIONS
+        progress = True
+        while progress and budget:
+            progress = False
+            request = failure.case.request
+            answer = _answer(guard, request)
+            for smaller in _smaller(request, secret_headers):
+                if _answer(guard, smaller) != answer:
+                    continue  # no longer the same case (valid, or breaking the same rule)
+                budget -= 1
+                try:
+                    found = exchange(Case(failure.case.operation, smaller,
+                                          failure.case.rule))
+                except _OutOfTime:
+                    return failure
+                same = next((f for f in found if f.check == failure.check), None)
+                if same is not None:
+                    failure, progress = same, True
+                    break
+                if not budget:
+                    break
+        return failure
+
+    # The coverage pass first (every rule broken once, then the full valid requests), each
+    # batch before the random draws of its kind: invalid requests go before valid ones.
+    negatives, valids = cases.coverage() if coverage else ([], [])
+    if len(strategies) == 1:
+        valids = []  # no credentials: valid requests cannot be sent
     # Hypothesis stops generating soon after its first failure, so a failure is found, shrunk
     # and set aside, and the next run looks for the other kinds, until a run finds nothing new.
     for kind, strategy in enumerate(strategies):
+        if not sweep(valids if kind else negatives):
+            return _stopped(report, started)
         for attempt in range(len(CHECKS) + 1):
             test = settings(
                 max_examples=max_examples, database=None, deadline=None,
@@ -521,11 +579,7 @@ def fuzz_operation(
             try:
                 test()
             except _OutOfTime:  # --max-time: what was found so far is the report
-                stopped = ("not tested: the run's time limit was reached" if not report.requests
-                           else "stopped early: the run's time limit was reached")
-                report.note = f"{report.note}; {stopped}" if report.note else stopped
-                report.seconds = time.monotonic() - started
-                return report
+                return _stopped(report, started)
             except Unsatisfiable:  # nothing of this kind can be built for the operation
                 break
             except Exception as error:  # one failure, or a group of distinct ones
@@ -540,6 +594,63 @@ def fuzz_operation(
                 known.update(f.check for f in new)
                 continue
             break
+    report.seconds = time.monotonic() - started
+    return report
+
+
+_REDUCTIONS = 40  # requests spent making one coverage failure smaller
+
+
+def _answer(guard: Guard, request: HttpRequest) -> tuple[int, frozenset[Any]] | None:
+    """The oracle's verdict on ``request`` as a comparable value."""
+    refusal = verdict(guard, request)
+    if refusal is None:
+        return None
+    return refusal.status_code, frozenset(
+        (v.location, v.name, v.pointer, v.keyword) for v in refusal.violations)
+
+
+def _smaller(request: HttpRequest, keep: frozenset[str]) -> Iterable[HttpRequest]:
+    """``request`` with one part left out: a query field, a header (not its framing or
+    credentials: ``keep``, lower case), a member of its JSON body."""
+    fields = request.query.split("&") if request.query else []
+    for i in range(len(fields)):
+        yield replace(request, query="&".join(fields[:i] + fields[i + 1:]))
+    headers = list(request.headers)
+    for i, (name, _) in enumerate(headers):
+        if name.lower() not in keep and name.lower() not in ("content-type", "host"):
+            yield replace(request, headers=headers[:i] + headers[i + 1:])
+    media = HeaderMap(headers).get("content-type") or ""
+    if request.body and "json" in media:
+        try:
+            body = orjson.loads(request.body)
+        except orjson.JSONDecodeError:
+            return
+        for smaller in _members_left_out(body):
+            yield replace(request, body=orjson.dumps(smaller))
+
+
+def _members_left_out(value: Any) -> Iterable[Any]:
+    """``value`` with one object member or array item (at any depth) left out."""
+    if isinstance(value, dict):
+        for name in value:
+            yield {k: v for k, v in value.items() if k != name}
+        for name, item in value.items():
+            for smaller in _members_left_out(item):
+                yield {**value, name: smaller}
+    elif isinstance(value, list):
+        for i in range(len(value)):
+            yield value[:i] + value[i + 1:]
+        for i, item in enumerate(value):
+            for smaller in _members_left_out(item):
+                yield [*value[:i], smaller, *value[i + 1:]]
+
+
+def _stopped(report: OperationReport, started: float) -> OperationReport:
+    """``report`` of a run whose time limit was reached."""
+    stopped = ("not tested: the run's time limit was reached" if not report.requests
+               else "stopped early: the run's time limit was reached")
+    report.note = f"{report.note}; {stopped}" if report.note else stopped
     report.seconds = time.monotonic() - started
     return report
 

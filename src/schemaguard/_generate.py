@@ -36,7 +36,7 @@ _EXTRA_ITEMS = 4  # arrays get at most minItems + this many items when maxItems 
 _BIG = 2**53
 
 
-def _number_bounds(schema: dict[str, Any], draft: int) -> tuple[Any, Any, bool, bool]:
+def number_bounds(schema: dict[str, Any], draft: int) -> tuple[Any, Any, bool, bool]:
     low, high = schema.get("minimum"), schema.get("maximum")
     low_open = high_open = False
     ex_low, ex_high = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
@@ -53,7 +53,7 @@ def _number_bounds(schema: dict[str, Any], draft: int) -> tuple[Any, Any, bool, 
 
 
 def _integers(schema: dict[str, Any], draft: int) -> st.SearchStrategy[Any]:
-    low, high, low_open, high_open = _number_bounds(schema, draft)
+    low, high, low_open, high_open = number_bounds(schema, draft)
     lo = None if low is None else (math.floor(low) + 1 if low_open or low != math.floor(low)
                                    else int(low))
     hi = None if high is None else (math.ceil(high) - 1 if high_open or high != math.ceil(high)
@@ -77,7 +77,7 @@ def _integers(schema: dict[str, Any], draft: int) -> st.SearchStrategy[Any]:
 
 
 def _numbers(schema: dict[str, Any], draft: int) -> st.SearchStrategy[Any]:
-    low, high, low_open, high_open = _number_bounds(schema, draft)
+    low, high, low_open, high_open = number_bounds(schema, draft)
     step = schema.get("multipleOf")
     if isinstance(step, (int, float)) and not isinstance(step, bool) and step > 0:
         k_lo = None if low is None else math.ceil(low / step)
@@ -146,11 +146,26 @@ class Generator:
     """Strategies for the normalized schemas of one compiler (one spec, dialect and context)."""
 
     def __init__(self, definitions: dict[str, Any], draft: int,
-                 formats: dict[str, st.SearchStrategy[str]]) -> None:
+                 formats: dict[str, st.SearchStrategy[str]], *, full: bool = False) -> None:
         self.definitions = definitions
         self.draft = draft
         self.formats = formats
+        # Full instances (the fuzzer's coverage pass): every optional property present and
+        # arrays of at least one item where allowed, so that every rule has a value to break.
+        self.full = full
+        self._twin: Generator | None = None
         self._prefix = f"{RESOURCE}#/{'definitions' if draft == 4 else '$defs'}/"
+
+    def filled(self, full: bool) -> Generator:
+        """This generator, or its twin that draws full instances (``full``)."""
+        if full == self.full:
+            return self
+        twin = self._twin
+        if twin is None:
+            twin = self._twin = Generator(self.definitions, self.draft, self.formats,
+                                          full=full)
+            twin._twin = self
+        return twin
 
     # -- schema algebra ----------------------------------------------------------------------
 
@@ -209,7 +224,7 @@ class Generator:
             elif key in ("maximum", "maxLength", "maxItems", "maxProperties"):
                 out[key] = min(mine, value)
             elif key == "enum":
-                out[key] = [v for v in mine if any(_same(v, w) for w in value)]
+                out[key] = [v for v in mine if any(same(v, w) for w in value)]
             elif key in ("allOf", "anyOf", "oneOf"):
                 out["allOf"] = [*out.get("allOf", []), {key: value}]
             elif key == "items" and isinstance(mine, dict) and isinstance(value, dict):
@@ -276,6 +291,8 @@ class Generator:
         items = node.get("items", {})
         if self.draft == 4 and isinstance(items, list):
             prefix_schemas, items = items, node.get("additionalItems", {})
+        if self.full and low == 0 and high > 0 and (prefix_schemas or items is not False):
+            low = 1
         if prefix_schemas:
             if high < len(prefix_schemas):
                 prefix_schemas = prefix_schemas[:high]
@@ -309,7 +326,7 @@ class Generator:
                 sub = properties.get(name, extra_schema if extra_schema is not False else {})
                 out[name] = draw(self.strategy(sub, alphabet, depth + 1))
             for name in optional:
-                if draw(st.booleans()):
+                if self.full or draw(st.booleans()):
                     out[name] = draw(self.strategy(usable[name], alphabet, depth + 1))
             if len(out) < minimum and extra_schema is not False:
                 while len(out) < minimum:
@@ -325,7 +342,7 @@ def _canonical(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS)
 
 
-def _same(a: Any, b: Any) -> bool:
+def same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 

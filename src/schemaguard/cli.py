@@ -206,7 +206,10 @@ def _fuzz_arguments(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--allow-remote", action="store_true",
                      help="let --url point at a host other than this machine")
     cmd.add_argument("--max-examples", type=_positive, default=100,
-                     help="generated requests per operation (default 100)")
+                     help="random requests per operation and kind (default 100)")
+    cmd.add_argument("--no-coverage", dest="coverage", action="store_false",
+                     help="skip the coverage pass (every rule broken once, before the "
+                          "random requests)")
     cmd.add_argument("--max-time", type=float, help="stop sending after this many seconds")
     cmd.add_argument("--seed", type=int, help="repeat a run exactly")
     cmd.add_argument("--header", type=_header, action="append", default=[],
@@ -239,6 +242,7 @@ def fuzz(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         exclude_methods=frozenset(m.upper() for m in args.exclude_method),
         max_response_time=(args.max_response_time / 1000
                            if args.max_response_time is not None else None),
+        coverage=args.coverage,
     )
     try:
         guard = _campaign.make_guard(plan)

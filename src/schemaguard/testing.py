@@ -16,6 +16,10 @@ each deserves, so these tests, ``schemaguard fuzz`` and the middleware never dis
     @pytest.mark.parametrize("operation", guard.operations, ids=str)
     def test_api(operation):                 # every operation, every check, shrunk failures
         sgt.assert_operation_conforms(guard, target, operation, credentials={...})
+
+    @pytest.mark.parametrize("case", sgt.coverage(guard, "createPet"), ids=str)
+    def test_each_rule(case):                # every rule broken once, no randomness
+        sgt.assert_conforms(guard, target, case)
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ __all__ = [
     "assert_operation_conforms",
     "cases",
     "check",
+    "coverage",
     "fuzz_operation",
     "negative_requests",
     "oracle",
@@ -120,6 +125,17 @@ def cases(guard: Guard, operation: Operation | str, *,
     if found.requirements or not found.needs_credentials:
         strategies.insert(0, found.valid())
     return st.one_of(strategies)
+
+
+def coverage(guard: Guard, operation: Operation | str, *,
+             credentials: Mapping[str, Credential] | None = None) -> list[Case]:
+    """The coverage pass of ``operation`` (what ``schemaguard fuzz`` sends before its random
+    requests), built without randomness, so it parametrizes a test: every rule the negative
+    strategies can break alone, broken once (each a Case naming it), then one full valid
+    request per media type (every parameter and optional property present; ``rule`` None).
+    """
+    negatives, valids = Cases(guard, _operation(guard, operation), credentials or {}).coverage()
+    return [*negatives, *valids]
 
 
 def assert_conforms(guard: Guard, target: Target, case: Case, *,
