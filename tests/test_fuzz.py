@@ -96,10 +96,10 @@ def test_the_coverage_pass_finds_a_one_rule_bug_whatever_the_seed() -> None:
     assert missed > 0  # one random request per kind does not find it every time
 
 
-# Five of the seven seeded bugs sit on one rule, one enum value or one bound: the coverage
-# pass finds each of them with any seed and one random request per kind, and makes each
-# failure's request minimal (the pass itself sends every optional part).
-def test_the_coverage_pass_finds_five_seeded_bugs_with_any_seed_each_minimal() -> None:
+# Each seeded bug sits on one rule, one enum value or one edge of a range: the coverage pass
+# finds all seven with any seed and one random request per kind, and makes each failure's
+# request minimal (the pass itself sends every optional part).
+def test_the_coverage_pass_finds_every_seeded_bug_with_any_seed_each_minimal() -> None:
     from examples.buggy_app import create_app
 
     guard = sgt.oracle(BUGGY)
@@ -107,7 +107,11 @@ def test_the_coverage_pass_finds_five_seeded_bugs_with_any_seed_each_minimal() -
         ("server_error", "GET /items"): ("GET", "/items", "limit=100", b""),
         ("positive_data_acceptance", "GET /items"): ("GET", "/items", "sort=created", b""),
         ("negative_data_rejection", "POST /items"): ("POST", "/items", "", b'{"name":"0"}'),
+        ("response_schema_conformance", "POST /items"): (
+            "POST", "/items", "", b'{"name":"0","price":0.5}'),
         ("unsupported_method", "GET /items/{itemId}"): ("PUT", "/items/1", "", b""),
+        ("content_type_conformance", "GET /items/{itemId}"): (
+            "GET", f"/items/{2**63 - 1}", "", b""),
         ("ignored_auth", "DELETE /items/{itemId}"): ("DELETE", "/items/1", "", b""),
     }
     for seed in (0, 1, 2):
@@ -120,7 +124,7 @@ def test_the_coverage_pass_finds_five_seeded_bugs_with_any_seed_each_minimal() -
                 request = failure.case.request
                 found[(failure.check, f"{operation.method} {operation.path_template}")] = (
                     request.method, request.path, request.query, request.body)
-        assert {k: v for k, v in found.items() if k in expected} == expected, seed
+        assert found == expected, seed  # every bug, nothing else
 
 
 # bad-inputs L16: --seed makes a run repeat exactly.

@@ -250,12 +250,15 @@ def test_the_coverage_pass_breaks_every_bound_of_every_property() -> None:
         "POST /items: valid",
         "POST /items: valid",
         "POST /items: valid",
+        "POST /items: valid",
     ]
     # The smallest full request (every optional property there, every value at its least),
-    # then one value at an edge each: the longest name, the most tags (price is at its least).
-    assert [c.request.body for c in cases[-3:]] == [
+    # then one value at an edge each: the longest name, a price that is not whole (price is
+    # at its minimum already), the most tags.
+    assert [c.request.body for c in cases[-4:]] == [
         b'{"name":"0","price":0.0,"tags":[""]}',
         b'{"name":"' + b"a" * 20 + b'","price":0.0,"tags":[""]}',
+        b'{"name":"0","price":0.5,"tags":[""]}',
         b'{"name":"0","price":0.0,"tags":["","",""]}',
     ]
 
@@ -265,6 +268,9 @@ def test_the_coverage_pass_reaches_each_enum_value_and_bound_of_a_parameter() ->
     valid = [c.request.query for c in sgt.coverage(guard, "listItems") if c.rule is None]
     assert valid == ["limit=1&sort=name", "limit=100&sort=name", "limit=1&sort=price",
                      "limit=1&sort=created"]
+    # An integer without a maximum reaches the largest 64-bit one.
+    paths = [c.request.path for c in sgt.coverage(guard, "getItem") if c.rule is None]
+    assert paths == ["/items/1", f"/items/{2**63 - 1}"]
 
 
 def test_the_coverage_pass_fills_every_optional_parameter_and_is_deterministic() -> None:

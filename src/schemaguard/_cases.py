@@ -293,8 +293,9 @@ class Cases:
         The valid cases are one request per usable media type (one request when there is
         no body) with every parameter and every optional property present, the smallest
         such request (Hypothesis' simplest example), then that request with one value moved
-        to an edge of its range: each other enum value, a bound, the longest string, the
-        longest array, the other boolean. The negative cases break each rule the
+        to an edge of its range: each other enum value, a bound (2**63 - 1 for an integer
+        without a maximum), a number that is not whole, the longest string, the longest
+        array, the other boolean. The negative cases break each rule the
         negative strategies can break alone, once, in those requests: each undeclared
         method, missing credentials, an undeclared media type, and every schema rule
         (types, bounds, lengths, counts, enums, required values) of every parameter and
@@ -599,6 +600,7 @@ def _breaks(generator: Generator, schema: Any, value: Any, *,
 
 _NONE = object()
 _MAX_ENUM_EDGES = 16  # enum values tried per place: a long enum's first ones
+_LARGEST = 2**63 - 1  # the edge of an integer without a maximum: what int64 storage holds
 
 
 def _edges(generator: Generator, schema: Any, value: Any, *,
@@ -634,6 +636,10 @@ def _edges(generator: Generator, schema: Any, value: Any, *,
                 edge = bound
             if edge != value:
                 found.append(edge)
+        if integer and high is None:
+            found.append(_LARGEST)  # no maximum: the practical one
+        if not integer and float(value).is_integer():
+            found.append(value + 0.5)  # a number that is not whole
     elif isinstance(value, str) and not any(k in node for k in ("pattern", "format")):
         longest = direct.get("maxLength")
         if isinstance(longest, int) and not isinstance(longest, bool) and \
