@@ -127,6 +127,23 @@ def test_the_coverage_pass_finds_every_seeded_bug_with_any_seed_each_minimal() -
         assert found == expected, seed  # every bug, nothing else
 
 
+def test_no_coverage_leaves_the_pass_out(tmp_path: Path) -> None:
+    def run(*extra: str) -> tuple[int, set[tuple[str, str]]]:
+        report = tmp_path / "run.xml"
+        result, _ = _fuzz(BUGGY, "--app", "examples.buggy_app:create_app()", "--seed", "2",
+                          "--max-examples", "1", "--junit-xml", str(report), *extra)
+        assert result.returncode == 1, result.stderr
+        sent = re.search(r"4 operations, (\d+) requests", result.stdout)
+        assert sent is not None, result.stdout
+        return int(sent.group(1)), _junit(report)
+
+    with_pass, found = run()
+    without, found_without = run("--no-coverage")
+    assert found == SEEDED  # one random request per kind: the pass finds them all
+    assert found_without < SEEDED  # one random request per kind alone does not
+    assert without < with_pass
+
+
 # bad-inputs L16: --seed makes a run repeat exactly.
 def test_a_seed_repeats_a_run_exactly(tmp_path: Path) -> None:
     def run(*extra: str) -> tuple[list[str], set[tuple[str, str]]]:

@@ -50,6 +50,7 @@ from ._serialize import (
 from ._shape import Shape
 from ._source import join_pointer, split_pointer
 from ._walk import METHODS
+from .errors import RequestError
 
 Credential = str | bytes
 # Characters a string may not contain where it would read as a delimiter of its style.
@@ -291,15 +292,16 @@ class Cases:
         """The coverage pass: (negative cases, valid cases), built without randomness.
 
         The valid cases are one request per usable media type (one request when there is
-        no body) with every parameter and every optional property present, the smallest
-        such request (Hypothesis' simplest example), then that request with one value moved
-        to an edge of its range: each other enum value, a bound (2**63 - 1 for an integer
-        without a maximum), a number that is not whole, the longest string, the longest
-        array, the other boolean. The negative cases break each rule the
-        negative strategies can break alone, once, in those requests: each undeclared
-        method, missing credentials, an undeclared media type, and every schema rule
-        (types, bounds, lengths, counts, enums, required values) of every parameter and
-        every body property. Random draws can miss one rule among many; this pass cannot.
+        no body) with every parameter and every optional property present: the smallest
+        such request (Hypothesis' first example, its simplest when that one is valid).
+        Then that request with one value moved to an edge of its range: each other enum
+        value, a bound (2**63 - 1 for an integer without a maximum), a number that is not
+        whole, the longest string, the longest array, the other boolean. The negative
+        cases break each rule the negative strategies can break alone, once, in those
+        requests: each undeclared method, missing credentials, an undeclared media type,
+        and every schema rule (types, bounds, lengths, counts, enums, required values) of
+        every parameter and every body property. Random draws can miss one rule among
+        many; this pass cannot.
         """
         media: list[MediaEntry | None] = [*self.usable_media()] or [None]
         bases = [b for b in map(self._smallest, media) if b is not None]
@@ -457,8 +459,7 @@ class Cases:
             key = parameter.key
             if key in parts.values and not parameter.json_content:
                 _, schema, generator = self._params[key]
-                for good in _edges(generator, schema, parts.values[key],
-                                   parameter_shape=parameter.shape):
+                for good in _edges(generator, schema, parts.values[key]):
                     if serializable(parameter, good, strict=False):
                         found.append(self._case(parts, set_value=(key, good)))
         if parts.has_body and parts.media is not None and parts.media.key in self._bodies:
@@ -483,7 +484,7 @@ class Cases:
     def _accepted(self, request: HttpRequest) -> bool:
         try:
             self.guard.check_request(request)
-        except Exception:  # a refusal (or a verifier that cannot answer): not an edge
+        except RequestError:  # past another keyword's limit: not an edge
             return False
         return True
 
@@ -503,8 +504,9 @@ class Cases:
         return Case(self.operation, self.request(changed), rule)
 
 
-# The coverage pass's search for its smallest full request: it stops at the first example
-# and shrinks it, with no database and no health checks (schemas decide what is slow).
+# The coverage pass's search for its full request: the first example (Hypothesis tries its
+# simplest first: every value at its least, when that passes the filters), not shrunk (a
+# big body's shrinking takes seconds), no database, no health checks.
 _FIND = settings(database=None, max_examples=100, deadline=None,
                  phases=(Phase.generate,),
                  suppress_health_check=list(HealthCheck))
@@ -603,8 +605,7 @@ _MAX_ENUM_EDGES = 16  # enum values tried per place: a long enum's first ones
 _LARGEST = 2**63 - 1  # the edge of an integer without a maximum: what int64 storage holds
 
 
-def _edges(generator: Generator, schema: Any, value: Any, *,
-           parameter_shape: Shape | None = None) -> list[Any]:
+def _edges(generator: Generator, schema: Any, value: Any) -> list[Any]:
     """Valid replacements for ``value`` at the edges of its schema's ranges."""
     node = _plain(generator, schema)
     if node is None:
@@ -709,9 +710,8 @@ def _body_edges(generator: Generator, schema: Any, body: Any,
         node = _plain(generator, node_schema)
         if node is None or depth > 6:
             return
-        textual, field = _form_field(form, path)
-        if textual:
-            for good in _edges(generator, node_schema, value, parameter_shape=field):
+        if _form_field(form, path)[0]:
+            for good in _edges(generator, node_schema, value):
                 found.append(_replaced(body, path, good))
         if isinstance(value, dict):
             properties = node.get("properties") or {}
