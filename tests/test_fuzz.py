@@ -91,7 +91,7 @@ def test_the_coverage_pass_finds_a_one_rule_bug_whatever_the_seed() -> None:
         # made smaller: the optional tags the coverage pass sent are left out
         assert failure.case.request.body == b'{"name":"0"}'
         alone = sgt.fuzz_operation(guard, sgt.WsgiTarget(create_app()), operation,
-                                   max_examples=1, seed=seed, coverage=False)
+                                   max_examples=1, seed=seed, coverage=0)
         missed += not any(f.check == "negative_data_rejection" for f in alone.failures)
     assert missed > 0  # one random request per kind does not find it every time
 
@@ -127,7 +127,7 @@ def test_the_coverage_pass_finds_every_seeded_bug_with_any_seed_each_minimal() -
         assert found == expected, seed  # every bug, nothing else
 
 
-def test_no_coverage_leaves_the_pass_out(tmp_path: Path) -> None:
+def test_coverage_0_leaves_the_pass_out(tmp_path: Path) -> None:
     def run(*extra: str) -> tuple[int, set[tuple[str, str]]]:
         report = tmp_path / "run.xml"
         result, _ = _fuzz(BUGGY, "--app", "examples.buggy_app:create_app()", "--seed", "2",
@@ -138,7 +138,7 @@ def test_no_coverage_leaves_the_pass_out(tmp_path: Path) -> None:
         return int(sent.group(1)), _junit(report)
 
     with_pass, found = run()
-    without, found_without = run("--no-coverage")
+    without, found_without = run("--coverage", "0")
     assert found == SEEDED  # one random request per kind: the pass finds them all
     assert found_without < SEEDED  # one random request per kind alone does not
     assert without < with_pass
@@ -310,7 +310,7 @@ def test_max_examples_bounds_the_requests_sent(examples: int) -> None:
     swept = len(negatives) + len(valids)
     assert swept < report.requests <= swept + 2 * examples
     report = sgt.fuzz_operation(guard, sgt.WsgiTarget(app), operation,
-                                max_examples=examples, seed=1, coverage=False)
+                                max_examples=examples, seed=1, coverage=0)
     assert 0 < report.requests <= 2 * examples
 
 

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 
 import schemaguard as sg
 import schemaguard.testing as sgt
+from schemaguard._cases import Cases
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 
@@ -296,3 +297,14 @@ def test_the_coverage_pass_without_credentials_sends_no_valid_request() -> None:
     assert cases[0].rule.location == "security"
     with_key = sgt.coverage(guard, "deleteItem", credentials={"apiKey": "k"})
     assert [c.rule is None for c in with_key][-1] is True
+
+
+def test_the_coverage_pass_is_bounded_and_keeps_its_first_cases() -> None:
+    guard = _guard("buggy.yaml")
+    operation = guard.operation("POST", "/items")
+    negatives, valids = Cases(guard, operation, {}).coverage()
+    assert (len(negatives), len(valids)) == (13, 4)
+    for limit in (1, 3, 5):
+        first, valid = Cases(guard, operation, {}).coverage(limit)
+        assert [str(c) for c in first] == [str(c) for c in negatives[:limit]]
+        assert [c.request for c in valid] == [c.request for c in valids[:limit]]

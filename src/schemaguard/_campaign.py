@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from xml.etree import ElementTree
 
 from ._fuzz import (
+    COVERAGE,
     AsgiTarget,
     OperationReport,
     Target,
@@ -51,7 +52,7 @@ class Plan:
     credentials: tuple[tuple[str, str], ...] = ()
     exclude_methods: frozenset[str] = frozenset()
     max_response_time: float | None = None
-    coverage: bool = True
+    coverage: int = COVERAGE
 
 
 @dataclass(slots=True)

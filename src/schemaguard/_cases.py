@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import math
 import shlex
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from random import Random
 from typing import Any
@@ -53,6 +53,10 @@ from ._walk import METHODS
 from .errors import RequestError
 
 Credential = str | bytes
+# How a case changes valid parts (Cases._case): leave a parameter out, set one, send no
+# body, put a value at a path of the body.
+_DROP, _SET, _NO_BODY, _BODY_AT = range(4)
+_LEFT_OUT: Any = object()  # a body member left out (_replaced)
 # Characters a string may not contain where it would read as a delimiter of its style.
 _UNDECLARED_MEDIA_TYPE = "application/x-schemaguard-undeclared"
 
@@ -70,6 +74,9 @@ class Rule:
     def __str__(self) -> str:
         where = self.location + (f" `{self.name}`" if self.name else "")
         return f"{self.keyword} at {where}" + (f" {self.pointer}" if self.pointer else "")
+
+
+_Plan = tuple[Rule, int, Any]  # a rule, and how to break it (Cases._case)
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,8 +295,10 @@ class Cases:
                              f"{', '.join(names)}: pass credentials={{name: value}}")
         return self.parts().map(lambda p: Case(self.operation, self.request(p)))
 
-    def coverage(self) -> tuple[list[Case], list[Case]]:
-        """The coverage pass: (negative cases, valid cases), built without randomness.
+    def coverage(self, limit: int | None = None) -> tuple[list[Case], list[Case]]:
+        """The coverage pass: (negative cases, valid cases), built without randomness, at
+        most ``limit`` of each (the first ones: methods, security, media type, parameters,
+        then the body from its top).
 
         The valid cases are one request per usable media type (one request when there is
         no body) with every parameter and every optional property present: the smallest
@@ -326,17 +335,20 @@ class Cases:
                 replace(first), Rule("contentMediaType", "header", "Content-Type", status=415)))
         seen: set[tuple[str, str | None, str, str]] = set()
         for base in bases:
-            for case in self._broken_cases(base):
-                rule = case.rule
-                assert rule is not None
+            for rule, how, what in self._breaking(base):
                 key = (rule.location, rule.name, rule.pointer, rule.keyword)
                 if key not in seen:  # a parameter's rule once, not once per media type
                     seen.add(key)
-                    negatives.append(case)
+                    negatives.append(self._case(base, rule, how, what))
+                if limit is not None and len(negatives) >= limit:
+                    break
         valids = [Case(self.operation, self.request(base)) for base in bases]
         for base in bases:
-            valids.extend(self._edge_cases(base))
-        return negatives, valids
+            room = None if limit is None else limit - len(valids)
+            if room is not None and room <= 0:
+                break
+            valids.extend(self._edge_cases(base, room))
+        return negatives[:limit], valids[:limit]
 
     def _smallest(self, media: MediaEntry | None) -> _Parts | None:
         """The smallest full parts (None when none can be built)."""
@@ -409,18 +421,20 @@ class Cases:
 
     def _broken(self, parts: _Parts) -> st.SearchStrategy[Case]:
         """A strategy for one schema rule broken in ``parts`` (nothing when none can be)."""
-        options = self._broken_cases(parts)
-        return st.sampled_from(options) if options else st.nothing()
+        plans = list(self._breaking(parts))
+        if not plans:
+            return st.nothing()
+        return st.sampled_from(plans).map(lambda plan: self._case(parts, *plan))
 
-    def _broken_cases(self, parts: _Parts) -> list[Case]:
-        """A case for each schema rule that can be broken alone in ``parts``."""
-        options: list[Case] = []
+    def _breaking(self, parts: _Parts) -> Iterator[_Plan]:
+        """How to break each schema rule that can be broken alone in ``parts``, lazily (a
+        big body has hundreds of places; a case is built only when it is drawn or sent)."""
         status = self.guard.invalid_status
         for parameter in self.plan.parameters:
             key = parameter.key
             if parameter.required and parameter.location != "path":
                 rule = Rule("required", parameter.location, parameter.name, status=status)
-                options.append(self._case(parts, drop=key, rule=rule))
+                yield rule, _DROP, key
             if key in parts.values and not parameter.json_content:
                 _, schema, generator = self._params[key]
                 for keyword, bad in _breaks(generator, schema, parts.values[key],
@@ -428,11 +442,10 @@ class Cases:
                     if not serializable(parameter, bad, strict=False):
                         continue
                     rule = Rule(keyword, parameter.location, parameter.name, status=status)
-                    options.append(self._case(parts, set_value=(key, bad), rule=rule))
+                    yield rule, _SET, (key, bad)
         body = self.plan.body
         if body is not None and body.required and self.usable_media():
-            rule = Rule("required", "body", status=status)
-            options.append(self._case(parts, no_body=True, rule=rule))
+            yield Rule("required", "body", status=status), _NO_BODY, None
         if parts.has_body and parts.media is not None and parts.media.key in self._bodies:
             _, schema, generator = self._bodies[parts.media.key]
             form = parts.media.range.essence in ("application/x-www-form-urlencoded",
@@ -440,46 +453,49 @@ class Cases:
             entry = parts.media
             # A text or binary body is always a string: only its bounds can be broken.
             typed = form or entry.range.is_json
-            for pointer, keyword, bad in _body_breaks(generator, schema, parts.body,
-                                                      entry if form else None):
+            for path, keyword, bad in _body_breaks(generator, schema, parts.body,
+                                                   entry if form else None):
                 if keyword == "type" and not typed:
                     continue
-                rule = Rule(keyword, "body", pointer=pointer, status=status)
-                if form and not form_ready(parts.media, bad, strict=False):
-                    continue
-                options.append(self._case(parts, body=bad, rule=rule))
-        return options
+                rule = Rule(keyword, "body", pointer=join_pointer("", *path), status=status)
+                if form and not form_ready(parts.media, _replaced(parts.body, path, bad),
+                                           strict=False):
+                    continue  # (a form is flat and small: built here to be checked)
+                yield rule, _BODY_AT, (path, bad)
 
-    def _edge_cases(self, parts: _Parts) -> list[Case]:
+    def _edge_cases(self, parts: _Parts, limit: int | None) -> Iterator[Case]:
         """Valid cases the smallest full request does not reach, each one value moved to an
         edge of its range (every enum value, the bounds, the longest string and array);
-        only those the guard accepts (an edge can break a rule another keyword adds)."""
-        found: list[Case] = []
+        only those the guard accepts (an edge can break a rule another keyword adds), at
+        most ``limit``."""
+        plans: list[tuple[int, Any]] = []
         for parameter in self.plan.parameters:
             key = parameter.key
             if key in parts.values and not parameter.json_content:
                 _, schema, generator = self._params[key]
                 for good in _edges(generator, schema, parts.values[key]):
                     if serializable(parameter, good, strict=False):
-                        found.append(self._case(parts, set_value=(key, good)))
-        if parts.has_body and parts.media is not None and parts.media.key in self._bodies:
-            _, schema, generator = self._bodies[parts.media.key]
-            entry = parts.media
+                        plans.append((_SET, (key, good)))
+        entry = parts.media
+        if parts.has_body and entry is not None and entry.key in self._bodies:
+            _, schema, generator = self._bodies[entry.key]
             form = entry if entry.range.essence in ("application/x-www-form-urlencoded",
                                                    "multipart/form-data") else None
-            for body in _body_edges(generator, schema, parts.body, form):
-                if form is None or form_ready(form, body, strict=False):
-                    found.append(self._case(parts, body=body))
+            for path, good in _body_edges(generator, schema, parts.body, form):
+                if form is None or form_ready(form, _replaced(parts.body, path, good),
+                                              strict=False):
+                    plans.append((_BODY_AT, (path, good)))
         seen: set[tuple[Any, ...]] = set()
-        accepted: list[Case] = []
-        for case in found:
+        for how, what in plans:
+            if limit is not None and len(seen) >= limit:
+                return
+            case = self._case(parts, None, how, what)
             request = case.request
             sent = (request.method, request.path, request.query, tuple(request.headers),
                     request.body)
             if sent not in seen and self._accepted(request):
                 seen.add(sent)
-                accepted.append(case)
-        return accepted
+                yield case
 
     def _accepted(self, request: HttpRequest) -> bool:
         try:
@@ -488,19 +504,18 @@ class Cases:
             return False
         return True
 
-    def _case(self, parts: _Parts, *, rule: Rule | None = None, drop: str | None = None,
-              set_value: tuple[str, Any] | None = None, no_body: bool = False,
-              body: Any = None) -> Case:
-        values = dict(parts.values)
-        if drop is not None:
-            values.pop(drop, None)
-        if set_value is not None:
-            values[set_value[0]] = set_value[1]
-        changed = replace(parts, values=values)
-        if no_body:
+    def _case(self, parts: _Parts, rule: Rule | None, how: int, what: Any) -> Case:
+        """``parts`` changed as a plan says (_DROP a value, _SET one, _NO_BODY, _BODY_AT a
+        path a new value), as a case of ``rule`` (None: a valid one)."""
+        changed = replace(parts, values=dict(parts.values))
+        if how == _DROP:
+            changed.values.pop(what, None)
+        elif how == _SET:
+            changed.values[what[0]] = what[1]
+        elif how == _NO_BODY:
             changed.has_body = False
-        elif body is not None:
-            changed.body = body
+        else:
+            changed.body = _replaced(parts.body, what[0], what[1])
         return Case(self.operation, self.request(changed), rule)
 
 
@@ -670,60 +685,57 @@ def _wrong_type(types: list[str], shape: Shape | None) -> Any:
 
 
 def _body_breaks(generator: Generator, schema: Any, body: Any,
-                 form: MediaEntry | None) -> list[tuple[str, str, Any]]:
-    """(pointer, keyword, a new body) for each rule that can be broken alone in ``body``."""
-    found: list[tuple[str, str, Any]] = []
+                 form: MediaEntry | None) -> Iterator[tuple[list[str | int], str, Any]]:
+    """(path, keyword, the new value there) for each rule that can be broken alone in
+    ``body``, lazily, from the top of the body down."""
 
-    def walk(node_schema: Any, value: Any, path: list[str | int], depth: int) -> None:
+    def walk(node_schema: Any, value: Any, path: list[str | int],
+             depth: int) -> Iterator[tuple[list[str | int], str, Any]]:
         node = _plain(generator, node_schema)
         if node is None or depth > 6:
             return
-        pointer = join_pointer("", *path)
         textual, field = _form_field(form, path)
         if textual:
             for keyword, bad in _breaks(generator, node_schema, value, parameter_shape=field):
-                found.append((pointer, keyword, _replaced(body, path, bad)))
+                yield path, keyword, bad
         if isinstance(value, dict):
             properties = node.get("properties") or {}
             for name in node.get("required", []):
                 if name in value:
-                    found.append((join_pointer(pointer, name), "required",
-                                  _replaced(body, path, {k: v for k, v in value.items()
-                                                         if k != name})))
+                    yield [*path, name], "required", _LEFT_OUT
             for name, item in value.items():
                 if name in properties:
-                    walk(properties[name], item, [*path, name], depth + 1)
+                    yield from walk(properties[name], item, [*path, name], depth + 1)
         elif isinstance(value, list) and isinstance(node.get("items"), dict):
             for i, item in enumerate(value[:2]):
-                walk(node["items"], item, [*path, i], depth + 1)
+                yield from walk(node["items"], item, [*path, i], depth + 1)
 
-    walk(schema, body, [], 0)
-    return found
+    return walk(schema, body, [], 0)
 
 
 def _body_edges(generator: Generator, schema: Any, body: Any,
-                form: MediaEntry | None) -> list[Any]:
-    """A new body for each edge (``_edges``) of each value ``_body_breaks`` would break."""
-    found: list[Any] = []
+                form: MediaEntry | None) -> Iterator[tuple[list[str | int], Any]]:
+    """(path, a new value there) for each edge (``_edges``) of each value
+    ``_body_breaks`` would break, lazily."""
 
-    def walk(node_schema: Any, value: Any, path: list[str | int], depth: int) -> None:
+    def walk(node_schema: Any, value: Any, path: list[str | int],
+             depth: int) -> Iterator[tuple[list[str | int], Any]]:
         node = _plain(generator, node_schema)
         if node is None or depth > 6:
             return
         if _form_field(form, path)[0]:
             for good in _edges(generator, node_schema, value):
-                found.append(_replaced(body, path, good))
+                yield path, good
         if isinstance(value, dict):
             properties = node.get("properties") or {}
             for name, item in value.items():
                 if name in properties:
-                    walk(properties[name], item, [*path, name], depth + 1)
+                    yield from walk(properties[name], item, [*path, name], depth + 1)
         elif isinstance(value, list) and isinstance(node.get("items"), dict):
             for i, item in enumerate(value[:2]):
-                walk(node["items"], item, [*path, i], depth + 1)
+                yield from walk(node["items"], item, [*path, i], depth + 1)
 
-    walk(schema, body, [], 0)
-    return found
+    return walk(schema, body, [], 0)
 
 
 def _form_field(form: MediaEntry | None, path: list[str | int]) -> tuple[bool, Shape | None]:
@@ -745,10 +757,14 @@ def _form_field(form: MediaEntry | None, path: list[str | int]) -> tuple[bool, S
 
 
 def _replaced(document: Any, path: list[str | int], value: Any) -> Any:
+    """``document`` with ``value`` at ``path`` (a member left out for ``_LEFT_OUT``); the
+    containers on the path are copied, the rest shared."""
     if not path:
         return value
     head, rest = path[0], path[1:]
     if isinstance(document, dict):
+        if not rest and value is _LEFT_OUT:
+            return {k: v for k, v in document.items() if k != head}
         return {**document, str(head): _replaced(document[head], rest, value)}
     copy = list(document)
     copy[int(head)] = _replaced(document[int(head)], rest, value)

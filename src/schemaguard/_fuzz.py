@@ -44,6 +44,9 @@ CHECKS = (
 _PROBLEM = "application/problem+json"
 
 
+COVERAGE = 100  # cases of the coverage pass per operation and kind, by default
+
+
 class Target(Protocol):
     """Something that answers requests."""
 
@@ -466,13 +469,14 @@ def fuzz_operation(
     seed: int = 0,
     deadline: float | None = None,
     max_response_time: float | None = None,
-    coverage: bool = True,
+    coverage: int = COVERAGE,
 ) -> OperationReport:
     """Run generated requests for ``operation`` and report each distinct failure.
 
-    ``coverage``: first send the coverage pass (``Cases.coverage``: every rule the guard
-    checks broken once, then the full valid requests), whose failures are reported as
-    found; then the random draws, whose failures are shrunk.
+    First the coverage pass (``Cases.coverage``: every rule the guard checks broken once,
+    then the full valid requests and their edges; at most ``coverage`` of each, 0 for
+    none), whose failures are made smaller and reported; then ``max_examples`` random
+    draws of each kind, whose failures Hypothesis shrinks.
     """
     report = OperationReport(operation)
     extra = list(headers)
@@ -560,7 +564,7 @@ def fuzz_operation(
 
     # The coverage pass first (every rule broken once, then the full valid requests), each
     # batch before the random draws of its kind: invalid requests go before valid ones.
-    negatives, valids = cases.coverage() if coverage else ([], [])
+    negatives, valids = cases.coverage(coverage) if coverage > 0 else ([], [])
     if len(strategies) == 1:
         valids = []  # no credentials: valid requests cannot be sent
     # Hypothesis stops generating soon after its first failure, so a failure is found, shrunk

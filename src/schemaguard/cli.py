@@ -197,6 +197,13 @@ def _positive(value: str) -> int:
     return number
 
 
+def _count(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError("expected 0 or a positive integer")
+    return number
+
+
 def _fuzz_arguments(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("spec", help="path to an OpenAPI 3.0/3.1 document")
     target = cmd.add_mutually_exclusive_group(required=True)
@@ -207,9 +214,10 @@ def _fuzz_arguments(cmd: argparse.ArgumentParser) -> None:
                      help="let --url point at a host other than this machine")
     cmd.add_argument("--max-examples", type=_positive, default=100,
                      help="random requests per operation and kind (default 100)")
-    cmd.add_argument("--no-coverage", dest="coverage", action="store_false",
-                     help="skip the coverage pass (every rule broken once, before the "
-                          "random requests)")
+    cmd.add_argument("--coverage", type=_count, default=100, metavar="N",
+                     help="requests of the coverage pass per operation and kind, before "
+                          "the random ones (every rule broken once, every edge reached; "
+                          "default 100, 0 skips it)")
     cmd.add_argument("--max-time", type=float, help="stop sending after this many seconds")
     cmd.add_argument("--seed", type=int, help="repeat a run exactly")
     cmd.add_argument("--header", type=_header, action="append", default=[],

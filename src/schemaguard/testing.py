@@ -128,13 +128,16 @@ def cases(guard: Guard, operation: Operation | str, *,
 
 
 def coverage(guard: Guard, operation: Operation | str, *,
-             credentials: Mapping[str, Credential] | None = None) -> list[Case]:
+             credentials: Mapping[str, Credential] | None = None,
+             limit: int | None = None) -> list[Case]:
     """The coverage pass of ``operation`` (what ``schemaguard fuzz`` sends before its random
     requests), built without randomness, so it parametrizes a test: every rule the negative
     strategies can break alone, broken once (each a Case naming it), then one full valid
-    request per media type (every parameter and optional property present; ``rule`` None).
+    request per media type (every parameter and optional property present; ``rule`` None)
+    and that request with one value at an edge of its range; at most ``limit`` of each.
     """
-    negatives, valids = Cases(guard, _operation(guard, operation), credentials or {}).coverage()
+    negatives, valids = Cases(guard, _operation(guard, operation),
+                              credentials or {}).coverage(limit)
     return [*negatives, *valids]
 
 
