@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import FailedHealthCheck
 
 import schemaguard as sg
 import schemaguard.testing as sgt
@@ -65,17 +67,22 @@ def test_generated_requests_get_the_answer_they_were_built_for(
     @PER_OPERATION
     @given(sgt.cases(guard, operation, credentials=_credentials(guard.spec)))
     def check(case: sgt.Case) -> None:
-        error = _verdict(guard, case.request)
-        if case.rule is None:
-            assert error is None, (case.request, error.violations if error else None)
-            return
-        assert error is not None, f"{case.rule} was accepted: {case.request}"
-        rule = case.rule
-        got = {(v.location, v.name, v.pointer, v.keyword) for v in error.violations}
-        assert (error.status_code, got) == (
-            rule.status, {(rule.location, rule.name, rule.pointer, rule.keyword)}), case.request
+        _assert_answer(guard, case)
 
     check()
+
+
+def _assert_answer(guard: sg.Guard, case: sgt.Case) -> None:
+    """A valid case passes the guard; a negative one fails it with exactly its rule."""
+    error = _verdict(guard, case.request)
+    if case.rule is None:
+        assert error is None, (case.request, error.violations if error else None)
+        return
+    assert error is not None, f"{case.rule} was accepted: {case.request}"
+    rule = case.rule
+    got = {(v.location, v.name, v.pointer, v.keyword) for v in error.violations}
+    assert (error.status_code, got) == (
+        rule.status, {(rule.location, rule.name, rule.pointer, rule.keyword)}), case.request
 
 
 def test_requests_are_valid_requests_for_the_named_operation() -> None:
@@ -214,15 +221,7 @@ def test_the_coverage_pass_breaks_each_rule_it_names_and_nothing_else(
     assert cases, "every operation gets at least one request"
     for case in cases:
         assert case.operation is operation
-        error = _verdict(guard, case.request)
-        if case.rule is None:
-            assert error is None, (case.request, error.violations if error else None)
-            continue
-        assert error is not None, f"{case.rule} was accepted: {case.request}"
-        rule = case.rule
-        got = {(v.location, v.name, v.pointer, v.keyword) for v in error.violations}
-        assert (error.status_code, got) == (
-            rule.status, {(rule.location, rule.name, rule.pointer, rule.keyword)}), case.request
+        _assert_answer(guard, case)
     # Invalid requests first (a valid DELETE would remove what they need to reach).
     kinds = [case.rule is None for case in cases]
     assert kinds == sorted(kinds)
@@ -308,3 +307,17 @@ def test_the_coverage_pass_is_bounded_and_keeps_its_first_cases() -> None:
         first, valid = Cases(guard, operation, {}).coverage(limit)
         assert [str(c) for c in first] == [str(c) for c in negatives[:limit]]
         assert [c.request for c in valid] == [c.request for c in valids[:limit]]
+
+
+def test_the_coverage_pass_inside_a_given_test_says_why_it_cannot_run() -> None:
+    # Its search is Hypothesis' own: inside a @given test, Hypothesis refuses it (nested
+    # given) with a message that says how to fix it, rather than an empty pass.
+    guard = _guard("buggy.yaml")
+
+    @settings(max_examples=1, database=None)
+    @given(st.integers())
+    def inside(_: int) -> None:
+        sgt.coverage(guard, "createItem")
+
+    with pytest.raises(FailedHealthCheck, match="Nesting @given"):
+        inside()

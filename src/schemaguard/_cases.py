@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as st
-from hypothesis.errors import HypothesisException
+from hypothesis.errors import NoSuchExample, Unsatisfiable
 
 from ._body import MediaEntry
 from ._compile import compiler_for
@@ -355,7 +355,7 @@ class Cases:
         try:
             found: _Parts = find(self.full_parts(media), lambda _: True, settings=_FIND,
                                  random=Random(0))
-        except HypothesisException:  # nothing valid can be built for this operation
+        except (NoSuchExample, Unsatisfiable):  # nothing valid can be built here
             return None
         return found
 
@@ -684,58 +684,57 @@ def _wrong_type(types: list[str], shape: Shape | None) -> Any:
     return _NONE
 
 
+_Place = tuple[list[str | int], Any, dict[str, Any], Any, bool, "Shape | None"]
+
+
+def _body_places(generator: Generator, schema: Any, body: Any,
+                 form: MediaEntry | None) -> Iterator[_Place]:
+    """Each place of ``body`` whose schema is plain (``_plain``), from the top down (at most
+    6 deep, an array's first two items): (path, its schema, the plain node, the value,
+    whether a rule can be broken there alone, the shape that types it as text)."""
+
+    def walk(node_schema: Any, value: Any, path: list[str | int],
+             depth: int) -> Iterator[_Place]:
+        node = _plain(generator, node_schema)
+        if node is None or depth > 6:
+            return
+        textual, shape = _form_field(form, path)
+        yield path, node_schema, node, value, textual, shape
+        if isinstance(value, dict):
+            properties = node.get("properties") or {}
+            for name, item in value.items():
+                if name in properties:
+                    yield from walk(properties[name], item, [*path, name], depth + 1)
+        elif isinstance(value, list) and isinstance(node.get("items"), dict):
+            for i, item in enumerate(value[:2]):
+                yield from walk(node["items"], item, [*path, i], depth + 1)
+
+    return walk(schema, body, [], 0)
+
+
 def _body_breaks(generator: Generator, schema: Any, body: Any,
                  form: MediaEntry | None) -> Iterator[tuple[list[str | int], str, Any]]:
     """(path, keyword, the new value there) for each rule that can be broken alone in
     ``body``, lazily, from the top of the body down."""
-
-    def walk(node_schema: Any, value: Any, path: list[str | int],
-             depth: int) -> Iterator[tuple[list[str | int], str, Any]]:
-        node = _plain(generator, node_schema)
-        if node is None or depth > 6:
-            return
-        textual, field = _form_field(form, path)
+    for path, node_schema, node, value, textual, shape in _body_places(
+            generator, schema, body, form):
         if textual:
-            for keyword, bad in _breaks(generator, node_schema, value, parameter_shape=field):
+            for keyword, bad in _breaks(generator, node_schema, value, parameter_shape=shape):
                 yield path, keyword, bad
         if isinstance(value, dict):
-            properties = node.get("properties") or {}
             for name in node.get("required", []):
                 if name in value:
                     yield [*path, name], "required", _LEFT_OUT
-            for name, item in value.items():
-                if name in properties:
-                    yield from walk(properties[name], item, [*path, name], depth + 1)
-        elif isinstance(value, list) and isinstance(node.get("items"), dict):
-            for i, item in enumerate(value[:2]):
-                yield from walk(node["items"], item, [*path, i], depth + 1)
-
-    return walk(schema, body, [], 0)
 
 
 def _body_edges(generator: Generator, schema: Any, body: Any,
                 form: MediaEntry | None) -> Iterator[tuple[list[str | int], Any]]:
-    """(path, a new value there) for each edge (``_edges``) of each value
-    ``_body_breaks`` would break, lazily."""
-
-    def walk(node_schema: Any, value: Any, path: list[str | int],
-             depth: int) -> Iterator[tuple[list[str | int], Any]]:
-        node = _plain(generator, node_schema)
-        if node is None or depth > 6:
-            return
-        if _form_field(form, path)[0]:
+    """(path, a new value there) for each edge (``_edges``) of each place where
+    ``_body_breaks`` breaks rules, lazily."""
+    for path, node_schema, _, value, textual, _ in _body_places(generator, schema, body, form):
+        if textual:
             for good in _edges(generator, node_schema, value):
                 yield path, good
-        if isinstance(value, dict):
-            properties = node.get("properties") or {}
-            for name, item in value.items():
-                if name in properties:
-                    yield from walk(properties[name], item, [*path, name], depth + 1)
-        elif isinstance(value, list) and isinstance(node.get("items"), dict):
-            for i, item in enumerate(value[:2]):
-                yield from walk(node["items"], item, [*path, i], depth + 1)
-
-    return walk(schema, body, [], 0)
 
 
 def _form_field(form: MediaEntry | None, path: list[str | int]) -> tuple[bool, Shape | None]:
