@@ -127,6 +127,30 @@ def test_the_coverage_pass_finds_every_seeded_bug_with_any_seed_each_minimal() -
         assert found == expected, seed  # every bug, nothing else
 
 
+# A form app that fails on one enum value: the coverage pass reaches `plan=team` (an edge) and
+# the failure's form body keeps only the fields the guard requires and the failure needs.
+def test_a_coverage_failure_in_a_form_body_is_made_minimal() -> None:
+    from urllib.parse import parse_qs
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        form = parse_qs(environ["wsgi.input"].read(length).decode())
+        if form.get("plan") == ["team"]:
+            start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+            return [b"boom"]
+        start_response("201 Created", [("Content-Type", "application/json")])
+        return [b'{"id": 1}']
+
+    spec = str(ROOT / "specs" / "multipart.yaml")
+    guard = sgt.oracle(spec)
+    operation = guard.operation("POST", "/forms")
+    report = sgt.fuzz_operation(guard, sgt.WsgiTarget(GuardMiddleware(app, spec)), operation,
+                                max_examples=1, seed=0)
+    [failure] = [f for f in report.failures if f.check == "server_error"]
+    assert failure.case.rule is None
+    assert sorted(failure.case.request.body.split(b"&")) == [b"age=0", b"name=0", b"plan=team"]
+
+
 def test_coverage_0_leaves_the_pass_out(tmp_path: Path) -> None:
     def run(*extra: str) -> tuple[int, set[tuple[str, str]]]:
         report = tmp_path / "run.xml"

@@ -535,10 +535,10 @@ def fuzz_operation(
         return True
 
     def reduce(failure: Failure) -> Failure:
-        """A coverage failure with its request made smaller (fields, headers, body members
-        left out one at a time) while the guard's verdict and the failure stay the same:
-        the coverage pass sends every optional part, and the report should show only those
-        the failure needs."""
+        """A coverage failure with its request made smaller (query fields, headers, form
+        fields, JSON members left out one at a time) while the guard's verdict and the
+        failure stay the same: the coverage pass sends every optional part, and the report
+        should show only those the failure needs."""
         budget = _REDUCTIONS
         progress = True
         while progress and budget:
@@ -616,7 +616,8 @@ def _answer(guard: Guard, request: HttpRequest) -> tuple[int, frozenset[Any]] | 
 
 def _smaller(request: HttpRequest, keep: frozenset[str]) -> Iterable[HttpRequest]:
     """``request`` with one part left out: a query field, a header (not its framing or
-    credentials: ``keep``, lower case), a member of its JSON body."""
+    credentials: ``keep``, lower case), a field of its form body, a member of its JSON
+    body."""
     fields = request.query.split("&") if request.query else []
     for i in range(len(fields)):
         yield replace(request, query="&".join(fields[:i] + fields[i + 1:]))
@@ -624,8 +625,14 @@ def _smaller(request: HttpRequest, keep: frozenset[str]) -> Iterable[HttpRequest
     for i, (name, _) in enumerate(headers):
         if name.lower() not in keep and name.lower() not in ("content-type", "host"):
             yield replace(request, headers=headers[:i] + headers[i + 1:])
-    media = HeaderMap(headers).get("content-type") or ""
-    if request.body and "json" in media:
+    media = parse_media_type(HeaderMap(headers).get("content-type") or "")
+    if not request.body or media is None:
+        return
+    if (media.type, media.subtype) == ("application", "x-www-form-urlencoded"):
+        pairs = request.body.split(b"&")
+        for i in range(len(pairs)):
+            yield replace(request, body=b"&".join(pairs[:i] + pairs[i + 1:]))
+    elif media.is_json:
         try:
             body = orjson.loads(request.body)
         except orjson.JSONDecodeError:
