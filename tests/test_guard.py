@@ -775,3 +775,90 @@ def test_parameter_violations_fail_closed_when_the_engine_cannot_tell(
         guard.check_request(request("GET", "/s", "limit=1&f=%7B%22n%22%3A%22x%22%7D"))
     assert [(v.location, v.name, v.keyword) for v in info.value.violations] == [
         ("query", "f", "maxDepth")]
+
+
+# -- decide_async in parts (start / complete / resume_async / refuse), for the ASGI adapter ----
+
+
+def _outcome(result: Any) -> Any:
+    if isinstance(result, sg.ValidatedRequest):
+        return ("ok", result.body, result.media_type)
+    if isinstance(result, sg.RequestError):
+        return (result.status_code, [v.to_dict() for v in result.violations])
+    return result
+
+
+@pytest.mark.parametrize("sent", [
+    json_request("/items", {"n": 3}),
+    json_request("/items", {"n": "three"}),
+    request("POST", "/items", "", [("content-type", "text/plain")], b"toolong"),
+    request("POST", "/items", "", [("content-type", "image/png")], b"x"),
+    request("POST", "/items", "", [("content-type", "application/json")], b"{"),
+    request("POST", "/nowhere"),
+    request("DELETE", "/items"),
+], ids=["valid", "invalid", "too-long", "media-type", "broken-json", "404", "405"])
+def test_start_then_complete_decides_as_decide_does(body_guard: sg.Guard,
+                                                     sent: sg.HttpRequest) -> None:
+    """The ASGI middleware's path: the body read by the adapter after ``start``."""
+    bare = sg.HttpRequest(sent.method, sent.path, sent.query, sent.headers)
+    started = body_guard.start(bare)
+    if isinstance(started, sg.RequestError):  # refused before the body: as decide refuses
+        assert _outcome(started) == _outcome(body_guard.decide(sent, None))
+        return
+    assert started is not None
+    assert started.head is not None  # no security: only the body is left
+    assert _outcome(body_guard.complete(started, sent.body)) == \
+        _outcome(body_guard.decide(bare, lambda cap: sent.body))
+
+
+def test_start_leaves_security_to_resume_async() -> None:
+    guard = sg.Guard(SECURED, verifiers={"key": lambda credentials: credentials.value == "ok"})
+    started = guard.start(request("GET", "/s", "", [("x-key", "bad")]))
+    assert started is not None
+    assert not isinstance(started, sg.RequestError)
+    assert started.head is None
+    with pytest.raises(ValueError, match="after the checks before it"):
+        guard.complete(started, b"")
+    refused = asyncio.run(guard.resume_async(started, None))
+    assert isinstance(refused, sg.Unauthorized)
+    good = guard.start(request("GET", "/s", "", [("x-key", "ok")]))
+    assert not isinstance(good, (sg.RequestError, type(None)))
+    passed = asyncio.run(guard.resume_async(good, None))
+    assert isinstance(passed, sg.ValidatedRequest)
+    assert passed.principal is True
+
+
+def test_a_big_body_is_for_resume_async_which_checks_it_in_a_thread() -> None:
+    from schemaguard._guard import OFFLOAD_BYTES
+
+    guard = sg.Guard(BODY, max_body_bytes=4 * OFFLOAD_BYTES)
+    big = b'{"n": 1' + b" " * OFFLOAD_BYTES + b"}"
+    started = guard.start(request("POST", "/items", "",
+                                  [("content-type", "application/json")]))
+    assert started is not None
+    assert not isinstance(started, sg.RequestError)
+    with pytest.raises(ValueError, match="at most"):
+        guard.complete(started, big)
+
+    async def read(cap: int, seconds: float) -> bytes:
+        return big
+
+    done = asyncio.run(guard.resume_async(started, read))
+    assert isinstance(done, sg.ValidatedRequest)
+    assert done.body == {"n": 1}
+
+
+def test_refuse_answers_a_read_error_as_the_guard_does() -> None:
+    """A 413 met while the adapter reads the body: counted by on_violation, and only
+    reported (passed on) in report mode."""
+    seen: list[int] = []
+    for mode, answered in (("enforce", True), ("report", False)):
+        guard = sg.Guard(BODY, mode=mode,
+                         on_violation=lambda error, operation: seen.append(error.status_code))
+        started = guard.start(request("POST", "/items", "",
+                                      [("content-type", "application/json")]))
+        assert started is not None
+        assert not isinstance(started, sg.RequestError)
+        error = sg.PayloadTooLarge("too large", ())
+        assert (guard.refuse(started, error) is error) is answered
+    assert seen == [413, 413]

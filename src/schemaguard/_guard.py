@@ -83,6 +83,20 @@ OFFLOAD_BYTES = 262_144
 _Head = tuple[Found, MediaEntry | None, MediaType | None]
 
 
+class Started:
+    """A request ``Guard.start`` routed and took apart; ``head``: what the checks before
+    the body found, when they are done (only the body is left)."""
+
+    __slots__ = ("context", "head", "plan", "route_params")
+
+    def __init__(self, plan: OperationPlan, context: RequestContext,
+                 route_params: dict[str, str], head: _Head | None) -> None:
+        self.plan = plan
+        self.context = context
+        self.route_params = route_params
+        self.head = head
+
+
 def _declares_body(context: RequestContext) -> bool:
     length = context.content_length
     if length is not None:
@@ -376,6 +390,21 @@ class Guard:
         read_body: Callable[[int, float], Awaitable[bytes]] | None
     ) -> ValidatedRequest | RequestError | None:
         """decide() for async adapters: awaits verifiers and the body reader."""
+        started = self.start(request, read_body is not None)
+        if not isinstance(started, Started):
+            return started
+        return await self.resume_async(started, read_body)
+
+    # decide_async in parts, for the ASGI middleware: ``start`` takes a request as far as it
+    # goes without an await; when only the body is left (``Started.head``), the middleware
+    # reads it and ``complete`` checks it, and no coroutine of the guard's runs at all.
+
+    def start(self, request: HttpRequest, deferred: bool = True
+              ) -> Started | RequestError | None:
+        """The route and the request's parts, then, for an operation without security and
+        without rate limits, the checks before the body too (``Started.head`` set). A
+        refusal is returned; None lets the request through without an operation.
+        ``deferred``: the body is read afterwards (adapters)."""
         plan: OperationPlan | None = None
         try:
             routed = self._route(request)
@@ -383,17 +412,38 @@ class Guard:
                 return None
             plan, route_params = routed
             context = self._prepare(plan, request)
-            if self.limiter is not None:
-                await self._limit_async(plan, context, None)
-            if plan.open:
-                auth = _ANONYMOUS
-            else:
-                auth = await self._authenticate_async(plan, context)
-            if self.limiter is not None:
-                await self._limit_async(plan, context, auth)
-            head = self._head(plan, context, route_params, read_body is not None)
+            if self.limiter is not None or not plan.open:
+                return Started(plan, context, route_params, None)
+            head = self._head(plan, context, route_params, deferred)
             if not isinstance(head, tuple):  # a refusal (a tuple check costs less)
                 return self._refused(head, plan, request)
+            return Started(plan, context, route_params, head)
+        except RequestError as error:
+            return self._refused(error, plan, request)
+
+    async def resume_async(
+        self, started: Started, read_body: Callable[[int, float], Awaitable[bytes]] | None
+    ) -> ValidatedRequest | RequestError | None:
+        """The rest of decide_async after ``start``: rate limits and security (verifiers
+        awaited) and the checks before the body, unless ``start`` did them; the body, read
+        with ``read_body`` (None: the request's own)."""
+        plan, context = started.plan, started.context
+        request = context.request
+        try:
+            head = started.head
+            auth = _ANONYMOUS
+            if head is None:
+                if self.limiter is not None:
+                    await self._limit_async(plan, context, None)
+                if not plan.open:
+                    auth = await self._authenticate_async(plan, context)
+                if self.limiter is not None:
+                    await self._limit_async(plan, context, auth)
+                checked = self._head(plan, context, started.route_params,
+                                     read_body is not None)
+                if not isinstance(checked, tuple):  # a refusal (a tuple check costs less)
+                    return self._refused(checked, plan, request)
+                head = checked
             body = request.body
             if read_body is not None:
                 body = await read_body(plan.settings.max_body_bytes, plan.settings.body_timeout)
@@ -410,6 +460,27 @@ class Guard:
             return validated
         except RequestError as error:
             return self._refused(error, plan, request)
+
+    def complete(self, started: Started, body: bytes) -> ValidatedRequest | RequestError | None:
+        """The body phase of a request ``start`` took up to its body (``started.head`` set),
+        read by the adapter: at most OFFLOAD_BYTES (a bigger one goes to ``resume_async``,
+        which checks it in a worker thread)."""
+        plan, context, head = started.plan, started.context, started.head
+        if head is None or len(body) > OFFLOAD_BYTES:
+            raise ValueError("complete() takes a started request's body of at most "
+                             f"{OFFLOAD_BYTES} bytes, after the checks before it")
+        try:
+            validated = self._finish(plan, context, head, _ANONYMOUS, body, True)
+            if not isinstance(validated, ValidatedRequest):  # a refusal
+                return self._refused(validated, plan, context.request)
+            return validated
+        except RequestError as error:
+            return self._refused(error, plan, context.request)
+
+    def refuse(self, started: Started, error: RequestError) -> RequestError | None:
+        """``error``, met by the adapter while reading a started request's body (413, 408),
+        as the guard answers it (None in report mode: passed on)."""
+        return self._refused(error, started.plan, started.context.request)
 
     # The phases of a check, in DESIGN.md's order. Each raises a RequestError to refuse, or
     # (head, finish: the usual refusals) returns it.

@@ -29,11 +29,12 @@ from ._adapter import (
     problem,
     verifier_timeout,
 )
-from ._deadline import Relay, first_step, relay, timeout
-from ._guard import Guard, ValidatedRequest
+from ._deadline import relay, timeout
+from ._guard import OFFLOAD_BYTES, Guard, Started, ValidatedRequest
 from ._http import HttpRequest, ScopeHeaders
 from ._logs import request_id
 from ._security import certificate_from_header
+from ._watch import watchdog
 from .errors import PayloadTooLarge, RequestError, RequestTimeout, VerifierTimeout, Violation
 
 Scope = MutableMapping[str, Any]
@@ -60,11 +61,24 @@ class GuardMiddleware:
         if scope["type"] != "http":
             await relay(self.app(scope, receive, send))
             return
+        guard = self.guard
         body = _Body(receive)
         validated: ValidatedRequest | RequestError | None
         try:
-            validated = await self.guard.decide_async(
-                _request(scope, self.guard.needs_client_cert), body.read)
+            started = guard.start(_request(scope, guard.needs_client_cert))
+            if not isinstance(started, Started):
+                validated = started
+            elif started.head is None:  # security or rate limits to await first
+                validated = await guard.resume_async(started, body.read)
+            else:  # only the body is left
+                settings = started.plan.settings
+                try:
+                    whole = await body.read(settings.max_body_bytes, settings.body_timeout)
+                except RequestError as error:  # too large (413), too slow (408)
+                    validated = guard.refuse(started, error)
+                else:
+                    validated = (guard.complete(started, whole) if len(whole) <= OFFLOAD_BYTES
+                                 else await guard.resume_async(started, body.read))
         except _Disconnected:
             return
         except VerifierTimeout as exc:  # a slow verifier: unavailable, not broken (503)
@@ -126,40 +140,44 @@ class _Body:
         return self._complete is not None or bool(self._buffered)
 
     async def read(self, cap: int, seconds: float) -> bytes:
-        """The whole body within one deadline of ``seconds`` (one timer for all messages, not
-        one per message: asyncio.wait_for costs a task and a loop iteration per call).
-
-        Usually the body has arrived with the headers and the first ``receive()`` returns
-        without waiting: it is stepped once by hand, and the timer (a timer handle, a heap
-        entry and its cancellation: a good part of the middleware's own cost) is armed only
-        when that first step has to wait or more messages follow. No wait ever happens
-        outside the deadline.
-        """
+        """The whole body within one deadline of ``seconds`` for all its messages, kept by
+        the loop's watchdog (_watch.py): the usual body, one message already there when the
+        app is called, costs no timer and no step taken by hand."""
+        if self._complete is not None:  # read already (a big body goes on to a thread)
+            return self._complete
         receive, buffered = self._receive, self._buffered
         if timeout is None:  # Python 3.10: every read in wait_for's own task (_deadline.py)
             try:
                 self._complete = await relay(asyncio.wait_for(
-                    _receive_rest(None, receive, cap, buffered), seconds))
+                    _receive_rest(receive, cap, buffered), seconds))
             except asyncio.TimeoutError:
                 raise _timeout() from None
             return self._complete
-        message, first = first_step(receive())
-        if first is None:  # the message was there: no wait, so no timer yet
-            assert message is not None
+        loop = asyncio.get_running_loop()
+        task: Any = asyncio.current_task(loop)
+        if task is None:
+            raise RuntimeError("the request body is read outside an asyncio task")
+        dog = watchdog(loop)
+        dog.watch(loop, task, seconds)
+        try:
+            message = await relay(receive())
             whole: bytes = message.get("body", b"")
             if message["type"] == "http.request" and not message.get("more_body", False) \
                     and len(whole) <= cap:
                 self._complete = whole  # the usual body: one message, passed on uncopied
                 return whole
-            if _take(message, cap, buffered):
-                self._complete = bytes(buffered)
-                return self._complete
-        try:
-            async with timeout(seconds):
-                self._complete = await _receive_rest(first, receive, cap, buffered)
-        except TimeoutError:
-            raise _timeout() from None
-        return self._complete
+            while not _take(message, cap, buffered):
+                message = await relay(receive())
+            self._complete = bytes(buffered)
+            return self._complete
+        except asyncio.CancelledError:
+            # The watchdog's cancellation alone is the deadline (taken back from the task,
+            # as asyncio.timeout does); any other goes on.
+            if dog.release(task) and task.uncancel() == 0:
+                raise _timeout() from None
+            raise
+        finally:
+            dog.release(task)
 
     async def replay(self) -> Message:
         if self._sent:
@@ -171,10 +189,7 @@ class _Body:
                 "more_body": complete is None}
 
 
-async def _receive_rest(first: Relay[Message] | None, receive: Receive, cap: int,
-                        body: bytearray) -> bytes:
-    if first is not None and _take(await first, cap, body):
-        return bytes(body)
+async def _receive_rest(receive: Receive, cap: int, body: bytearray) -> bytes:
     while not _take(await relay(receive()), cap, body):
         pass
     return bytes(body)
