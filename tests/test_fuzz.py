@@ -3,6 +3,7 @@ found, the guarded examples survive, and every check says what it saw."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -149,6 +150,35 @@ def test_a_coverage_failure_in_a_form_body_is_made_minimal() -> None:
     [failure] = [f for f in report.failures if f.check == "server_error"]
     assert failure.case.rule is None
     assert sorted(failure.case.request.body.split(b"&")) == [b"age=0", b"name=0", b"plan=team"]
+
+
+# The same with a multipart upload that fails on one enum value of its JSON part: the report
+# keeps the parts the guard requires (title, file) and the one the failure needs (meta).
+def test_a_coverage_failure_in_a_multipart_body_is_made_minimal() -> None:
+    from werkzeug.formparser import parse_form_data
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        _, form, files = parse_form_data(environ)
+        for upload in files.values():
+            upload.close()
+        if "meta" in form and json.loads(form["meta"])["source"] == "scanner":
+            start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+            return [b"boom"]
+        start_response("201 Created", [("Content-Type", "application/json")])
+        return [b'{"id": "u1", "title": "t"}']
+
+    spec = str(ROOT / "specs" / "multipart.yaml")
+    guard = sgt.oracle(spec)
+    operation = guard.operation("POST", "/uploads")
+    report = sgt.fuzz_operation(guard, sgt.WsgiTarget(GuardMiddleware(app, spec)), operation,
+                                max_examples=1, seed=0)
+    [failure] = [f for f in report.failures if f.check == "server_error"]
+    assert failure.case.rule is None
+    request = failure.case.request
+    names = re.findall(rb'Content-Disposition: form-data; name="([^"]+)"', request.body)
+    assert sorted(names) == [b"file", b"meta", b"title"]
+    assert b'"source":"scanner"' in request.body
+    assert request.body.endswith(b"--\r\n")  # still a whole multipart body
 
 
 def test_coverage_0_leaves_the_pass_out(tmp_path: Path) -> None:

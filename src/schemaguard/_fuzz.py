@@ -536,9 +536,9 @@ def fuzz_operation(
 
     def reduce(failure: Failure) -> Failure:
         """A coverage failure with its request made smaller (query fields, headers, form
-        fields, JSON members left out one at a time) while the guard's verdict and the
-        failure stay the same: the coverage pass sends every optional part, and the report
-        should show only those the failure needs."""
+        fields, multipart parts, JSON members left out one at a time) while the guard's
+        verdict and the failure stay the same: the coverage pass sends every optional part,
+        and the report should show only those the failure needs."""
         budget = _REDUCTIONS
         progress = True
         while progress and budget:
@@ -616,8 +616,8 @@ def _answer(guard: Guard, request: HttpRequest) -> tuple[int, frozenset[Any]] | 
 
 def _smaller(request: HttpRequest, keep: frozenset[str]) -> Iterable[HttpRequest]:
     """``request`` with one part left out: a query field, a header (not its framing or
-    credentials: ``keep``, lower case), a field of its form body, a member of its JSON
-    body."""
+    credentials: ``keep``, lower case), a field of its form body, a part of its multipart
+    body, a member of its JSON body."""
     fields = request.query.split("&") if request.query else []
     for i in range(len(fields)):
         yield replace(request, query="&".join(fields[:i] + fields[i + 1:]))
@@ -632,6 +632,12 @@ def _smaller(request: HttpRequest, keep: frozenset[str]) -> Iterable[HttpRequest
         pairs = request.body.split(b"&")
         for i in range(len(pairs)):
             yield replace(request, body=b"&".join(pairs[:i] + pairs[i + 1:]))
+    elif media.essence == "multipart/form-data" and (boundary := media.parameter("boundary")):
+        # Between the preamble and the closing delimiter, each piece is one part.
+        delimiter = b"--" + boundary.encode("latin-1")
+        pieces = request.body.split(delimiter)
+        for i in range(1, len(pieces) - 1):
+            yield replace(request, body=delimiter.join(pieces[:i] + pieces[i + 1:]))
     elif media.is_json:
         try:
             body = orjson.loads(request.body)
