@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -128,28 +128,38 @@ def test_the_coverage_pass_finds_every_seeded_bug_with_any_seed_each_minimal() -
         assert found == expected, seed  # every bug, nothing else
 
 
+def _coverage_server_error(path: str, fails: Callable[[dict[str, Any]], bool],
+                           created: bytes) -> sg.HttpRequest:
+    """The request of the one server error the coverage pass finds at ``POST path`` of
+    specs/multipart.yaml, sent to an app that answers 500 where ``fails(environ)``."""
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if fails(environ):
+            start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+            return [b"boom"]
+        start_response("201 Created", [("Content-Type", "application/json")])
+        return [created]
+
+    spec = str(ROOT / "specs" / "multipart.yaml")
+    guard = sgt.oracle(spec)
+    operation = guard.operation("POST", path)
+    report = sgt.fuzz_operation(guard, sgt.WsgiTarget(GuardMiddleware(app, spec)), operation,
+                                max_examples=1, seed=0)
+    [failure] = [f for f in report.failures if f.check == "server_error"]
+    assert failure.case.rule is None
+    return failure.case.request
+
+
 # A form app that fails on one enum value: the coverage pass reaches `plan=team` (an edge) and
 # the failure's form body keeps only the fields the guard requires and the failure needs.
 def test_a_coverage_failure_in_a_form_body_is_made_minimal() -> None:
     from urllib.parse import parse_qs
 
-    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    def fails(environ: dict[str, Any]) -> bool:
         length = int(environ.get("CONTENT_LENGTH") or 0)
-        form = parse_qs(environ["wsgi.input"].read(length).decode())
-        if form.get("plan") == ["team"]:
-            start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
-            return [b"boom"]
-        start_response("201 Created", [("Content-Type", "application/json")])
-        return [b'{"id": 1}']
+        return parse_qs(environ["wsgi.input"].read(length).decode()).get("plan") == ["team"]
 
-    spec = str(ROOT / "specs" / "multipart.yaml")
-    guard = sgt.oracle(spec)
-    operation = guard.operation("POST", "/forms")
-    report = sgt.fuzz_operation(guard, sgt.WsgiTarget(GuardMiddleware(app, spec)), operation,
-                                max_examples=1, seed=0)
-    [failure] = [f for f in report.failures if f.check == "server_error"]
-    assert failure.case.rule is None
-    assert sorted(failure.case.request.body.split(b"&")) == [b"age=0", b"name=0", b"plan=team"]
+    request = _coverage_server_error("/forms", fails, b'{"id": 1}')
+    assert sorted(request.body.split(b"&")) == [b"age=0", b"name=0", b"plan=team"]
 
 
 # The same with a multipart upload that fails on one enum value of its JSON part: the report
@@ -157,24 +167,13 @@ def test_a_coverage_failure_in_a_form_body_is_made_minimal() -> None:
 def test_a_coverage_failure_in_a_multipart_body_is_made_minimal() -> None:
     from werkzeug.formparser import parse_form_data
 
-    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    def fails(environ: dict[str, Any]) -> bool:
         _, form, files = parse_form_data(environ)
         for upload in files.values():
             upload.close()
-        if "meta" in form and json.loads(form["meta"])["source"] == "scanner":
-            start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
-            return [b"boom"]
-        start_response("201 Created", [("Content-Type", "application/json")])
-        return [b'{"id": "u1", "title": "t"}']
+        return "meta" in form and json.loads(form["meta"])["source"] == "scanner"
 
-    spec = str(ROOT / "specs" / "multipart.yaml")
-    guard = sgt.oracle(spec)
-    operation = guard.operation("POST", "/uploads")
-    report = sgt.fuzz_operation(guard, sgt.WsgiTarget(GuardMiddleware(app, spec)), operation,
-                                max_examples=1, seed=0)
-    [failure] = [f for f in report.failures if f.check == "server_error"]
-    assert failure.case.rule is None
-    request = failure.case.request
+    request = _coverage_server_error("/uploads", fails, b'{"id": "u1", "title": "t"}')
     names = re.findall(rb'Content-Disposition: form-data; name="([^"]+)"', request.body)
     assert sorted(names) == [b"file", b"meta", b"title"]
     assert b'"source":"scanner"' in request.body
