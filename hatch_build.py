@@ -9,6 +9,11 @@ so the behaviour is the same: the compiled build only spends fewer instructions 
   ``SCHEMAGUARD_REQUIRE_COMPILED=1`` makes that an error instead (CI sets it).
 - ``SCHEMAGUARD_PURE_PYTHON=1`` builds the pure-Python wheel on purpose.
 - Editable installs (``pip install -e .``) stay pure Python, so that edits take effect.
+- Profile-guided where the compiler is GCC 10 or newer: the modules are compiled once with
+  ``-fprofile-generate``, ``pgo_train.py`` sends its mix of requests through that build, and
+  they are compiled again with ``-fprofile-use``. Any failure on the way (another compiler, a
+  training run that fails) leaves the plain compiled build, with a warning;
+  ``SCHEMAGUARD_PGO=0`` skips the step. The wheel then holds a ``PROFILE_GUIDED`` file.
 
 ``schemaguard.COMPILED`` tells which build is imported.
 """
@@ -16,9 +21,11 @@ so the behaviour is the same: the compiled build only spends fewer instructions 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -49,8 +56,38 @@ setup(name="schemaguard-compiled", ext_modules=mypycify(
 """
 
 
+# The profile-guided build's two compilations (hatch_build.py's own flags come after the
+# user's CFLAGS, which setuptools also passes to the linker). Functions the training run never
+# reached are compiled as without a profile (-fprofile-partial-training), not for size.
+PROFILE_GENERATE = "-fprofile-generate -fprofile-update=single"
+PROFILE_USE = "-fprofile-use -fprofile-partial-training -Wno-missing-profile"
+MARKER = "PROFILE_GUIDED"  # in the wheel's package when the build is profile-guided
+
+
 def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip() not in ("", "0")
+
+
+def gcc_for_pgo() -> str | None:
+    """None when the C compiler setuptools will use is GCC 10+ (profile-guided builds work as
+    this hook runs them), else why not."""
+    if sys.platform == "win32":
+        return "not on Windows"
+    command = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()
+    try:
+        found = subprocess.run([command[0], "--version"], capture_output=True, text=True,
+                               timeout=60, check=True).stdout
+        version = subprocess.run([command[0], "-dumpfullversion", "-dumpversion"],
+                                 capture_output=True, text=True, timeout=60,
+                                 check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return f"{command[0]} did not answer --version"
+    if "Free Software Foundation" not in found:
+        return f"{command[0]} is not GCC"
+    major = re.match(r"\d+", version.strip())
+    if major is None or int(major.group()) < 10:
+        return f"{command[0]} is GCC {version.strip()}, older than 10"
+    return None
 
 
 class MypycBuildHook(BuildHookInterface):  # type: ignore[type-arg]
@@ -84,17 +121,39 @@ class MypycBuildHook(BuildHookInterface):  # type: ignore[type-arg]
             shutil.rmtree(self._work, ignore_errors=True)
 
     def _compile(self, work: Path) -> dict[str, str]:
-        """Compile COMPILED; the extension files by where they go in the wheel."""
+        """Compile COMPILED, profile-guided where it can be; the extension files by where
+        they go in the wheel."""
         setup = work / "setup.py"
         setup.write_text(_SETUP, encoding="utf-8")
+        why_not = "SCHEMAGUARD_PGO=0" if os.environ.get("SCHEMAGUARD_PGO", "").strip() == "0" \
+            else gcc_for_pgo()
+        if why_not is None:
+            try:
+                return self._profile_guided(work)
+            except (OSError, subprocess.SubprocessError) as exc:
+                output = getattr(exc, "stdout", None) or str(exc)
+                tail = "\n".join(str(output).splitlines()[-25:])
+                self.app.display_warning("schemaguard: the profile-guided build failed; "
+                                         f"building without a profile:\n{tail}")
+                for stage in ("c", "lib", "tmp", "train"):
+                    shutil.rmtree(work / stage, ignore_errors=True)
+        else:
+            self.app.display_info(f"schemaguard: no profile-guided build ({why_not})")
+        return self._build(work, "")
+
+    def _build(self, work: Path, cflags: str, *options: str) -> dict[str, str]:
+        """One compilation with ``cflags`` after the user's CFLAGS."""
         lib = work / "lib"
         paths = ",".join(f"src/schemaguard/{name}.py" for name in COMPILED)
+        env = dict(os.environ)
+        if cflags:
+            env["CFLAGS"] = f"{env.get('CFLAGS', '')} {cflags}".strip()
         subprocess.run(
-            [sys.executable, str(setup), str(work / "c"), paths, "build_ext",
+            [sys.executable, str(work / "setup.py"), str(work / "c"), paths, "build_ext",
              "--build-lib", str(lib), "--build-temp", str(work / "tmp"),
-             "--parallel", str(os.cpu_count() or 1)],
-            cwd=self.root, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True)
+             "--parallel", str(os.cpu_count() or 1), *options],
+            cwd=self.root, env=env, check=True, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True)
         suffix = ".pyd" if sys.platform == "win32" else ".so"
         built = {str(path): path.relative_to(lib).as_posix() for path in lib.rglob(f"*{suffix}")}
         expected = {f"schemaguard/{name}." for name in COMPILED}
@@ -102,3 +161,24 @@ class MypycBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         if missing:
             raise OSError(f"mypyc built no extension for {sorted(missing)}")
         return built
+
+    def _profile_guided(self, work: Path) -> dict[str, str]:
+        """Instrumented build, the training run on it, and the build that uses its profile
+        (in the same build directory: gcc finds each object's profile beside it)."""
+        built = self._build(work, PROFILE_GENERATE)
+        train = work / "train"
+        package = train / "schemaguard"
+        shutil.copytree(Path(self.root) / "src" / "schemaguard", package)
+        for source, target in built.items():
+            shutil.copy2(source, train / target)
+        env = {**os.environ, "PYTHONPATH": str(train), "PYTHONDONTWRITEBYTECODE": "1"}
+        subprocess.run([sys.executable, str(Path(self.root) / "pgo_train.py")], cwd=train,
+                       env=env, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=600)
+        if not any((work / "tmp").rglob("*.gcda")):
+            raise OSError("the training run left no profile")
+        built = self._build(work, PROFILE_USE, "--force")
+        marker = work / MARKER
+        marker.write_text("The compiled modules were built with gcc -fprofile-use, trained "
+                          "by pgo_train.py.\n", encoding="utf-8")
+        return {**built, str(marker): f"schemaguard/{MARKER}"}

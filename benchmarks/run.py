@@ -336,11 +336,27 @@ def _body_label(name: str, sizes: dict[str, int], n_pets: int) -> str:
     return f"{schema} {kind} ({extra}{sizes[name] / 1000:.1f} kB)"
 
 
+def profile_guided() -> bool:
+    """Whether the imported build was compiled with a profile (hatch_build.py's marker)."""
+    return (Path(sg.__file__).parent / "PROFILE_GUIDED").exists()
+
+
+def _cpuinfo() -> list[str]:
+    try:
+        return Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+
+
 def header() -> str:
     versions = ", ".join(f"{d} {version(d)}" for d in DISTRIBUTIONS)
     build = "compiled (mypyc)" if sg.COMPILED else "pure Python (not compiled)"
+    if sg.COMPILED and profile_guided():
+        build = "compiled (mypyc, profile-guided: gcc -fprofile-use, trained by pgo_train.py)"
+    cpu = next((line.split(":", 1)[1].strip() for line in _cpuinfo()
+                if line.startswith("model name")), platform.processor() or "unknown CPU")
     return (f"Python {platform.python_version()} ({platform.python_implementation()}, "
-            f"{platform.system()} {platform.machine()}), {os.cpu_count()} CPUs; {versions}; "
+            f"{platform.system()} {platform.machine()}), {os.cpu_count()} CPUs ({cpu}); {versions}; "
             f"schemaguard build: {build}")
 
 
@@ -770,6 +786,7 @@ def main(argv: list[str] | None = None) -> int:
             "versions": {d: version(d) for d in DISTRIBUTIONS},
             "cpu_count": os.cpu_count(),
             "schemaguard_compiled": sg.COMPILED,
+            "schemaguard_profile_guided": profile_guided(),
             "repeats": repeats,
             "target_s": target_s,
             "body_bytes": sizes,

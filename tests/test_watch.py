@@ -134,18 +134,6 @@ def test_each_loop_has_its_own_watchdog_dropped_with_it() -> None:
 
 # -- the ASGI body read ----------------------------------------------------------------------
 
-# How the first message is taken: awaited plainly (3.11), or stepped by hand (3.12+, where an
-# await from compiled code goes through a Relay). Both run on 3.11; a plain await from compiled
-# code would warn on 3.12+ when cancelled (mypyc's three-argument throw).
-@pytest.fixture(params=["awaited", "stepped"])
-def first(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "awaited" and sys.version_info >= (3, 12):
-        pytest.skip("3.12+ steps the first message by hand")
-    monkeypatch.setattr(asgi_module, "OLD_THROW_WARNS", request.param == "stepped")
-    return str(request.param)
-
-
-
 def _body(messages: list[Message]) -> Any:
     async def receive() -> Message:
         if messages:
@@ -156,8 +144,7 @@ def _body(messages: list[Message]) -> Any:
     return asgi_module._Body(receive)
 
 
-def test_the_body_read_is_408_at_its_deadline_and_the_task_is_not_left_cancelling(
-        first: str) -> None:
+def test_the_body_read_is_408_at_its_deadline_and_the_task_is_not_left_cancelling() -> None:
     async def main() -> tuple[float, int]:
         body = _body([{"type": "http.request", "body": b"{", "more_body": True}])
         started = time.monotonic()
@@ -173,7 +160,7 @@ def test_the_body_read_is_408_at_its_deadline_and_the_task_is_not_left_cancellin
     assert cancelling == 0
 
 
-def test_a_body_read_cancelled_by_someone_else_is_cancelled(first: str) -> None:
+def test_a_body_read_cancelled_by_someone_else_is_cancelled() -> None:
     async def main() -> None:
         body = _body([])
         task = asyncio.create_task(body.read(1000, 30))
@@ -186,7 +173,7 @@ def test_a_body_read_cancelled_by_someone_else_is_cancelled(first: str) -> None:
     asyncio.run(main())
 
 
-def test_a_body_that_came_whole_is_read_without_waiting_and_unwatched(first: str) -> None:
+def test_a_body_that_came_whole_is_read_without_waiting_and_unwatched() -> None:
     async def main() -> bytes:
         body = _body([{"type": "http.request", "body": b"{}", "more_body": False}])
         whole = await body.read(1000, 30)
@@ -197,7 +184,7 @@ def test_a_body_that_came_whole_is_read_without_waiting_and_unwatched(first: str
     assert asyncio.run(main()) == b"{}"
 
 
-def test_a_body_read_outside_a_task_is_refused(first: str) -> None:
+def test_a_body_read_outside_a_task_is_refused() -> None:
     """Driven by hand, without an event loop, a body that is not all there: its deadline
     cannot be kept, so it is not read."""
     body = _body([{"type": "http.request", "body": b"{", "more_body": True}])
@@ -207,7 +194,7 @@ def test_a_body_read_outside_a_task_is_refused(first: str) -> None:
     coroutine.close()
 
 
-def test_a_body_in_pieces_or_late_is_read_whole_under_the_watch(first: str) -> None:
+def test_a_body_in_pieces_or_late_is_read_whole_under_the_watch() -> None:
     async def main() -> tuple[bytes, bytes]:
         pieces = _body([{"type": "http.request", "body": b'{"a":', "more_body": True},
                         {"type": "http.request", "body": b"1}", "more_body": False}])

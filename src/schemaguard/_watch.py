@@ -1,11 +1,11 @@
 """Body-read deadlines for the ASGI middleware: one watchdog per event loop, not a timer per
 request.
 
-A request's body almost always arrives with its headers, so ``await receive()`` usually
-returns without waiting, and a timer armed for it (``asyncio.timeout``: a timer handle, a heap
-entry, their cancellation) or a first step taken by hand to see whether it waits (the
-StopIteration that carries the result) costs more than the rest of the read: measured inside
-a FastAPI app, a fifth of the guard's whole cost there. Instead the reading task is registered
+A request's body almost always arrives with its headers: the middleware takes the first step
+of ``receive()`` by hand and needs no deadline when that step brings the whole body. For a
+body that is not all there, a timer armed per read (``asyncio.timeout``: a timer handle, a
+heap entry, their cancellation) would cost more than the rest of the read (measured inside a
+FastAPI app: a fifth of the guard's whole cost there). Instead the reading task is registered
 with its timeout (a store and a pop), and the loop's watchdog, whose timer ticks only while
 reads are in progress, cancels the reads whose time ran out and marks them as expired. The
 reader turns that cancellation into a 408 and takes it back from the task (``Task.uncancel``),

@@ -29,7 +29,7 @@ from ._adapter import (
     problem,
     verifier_timeout,
 )
-from ._deadline import OLD_THROW_WARNS, Relay, first_step, relay, timeout
+from ._deadline import first_step, relay, timeout
 from ._guard import OFFLOAD_BYTES, Guard, Started, ValidatedRequest
 from ._http import HttpRequest, ScopeHeaders
 from ._logs import request_id
@@ -142,10 +142,11 @@ class _Body:
     async def read(self, cap: int, seconds: float) -> bytes:
         """The whole body within one deadline of ``seconds`` for all its messages, kept by
         the loop's watchdog (_watch.py). The usual body, one message already there when the
-        app is called, costs no timer: on 3.11 it is awaited plainly under the watchdog; on
-        3.12+, where compiled code awaits through a Relay (_deadline.py) that costs more than
-        a first step taken by hand, that step is taken, and only a body that was not all
-        there is watched."""
+        app is called, costs no timer and no lookup of the running loop: the first step of
+        ``receive()`` is taken by hand, and only a body that was not all there is watched.
+        (On 3.11 the running loop's lookup is a getpid() system call, which costs more inside
+        an app than the step; on 3.12+ compiled code would await through a Relay,
+        _deadline.py, which costs more than the step too.)"""
         if self._complete is not None:  # read already (a big body goes on to a thread)
             return self._complete
         receive, buffered = self._receive, self._buffered
@@ -156,12 +157,9 @@ class _Body:
             except asyncio.TimeoutError:
                 raise _timeout() from None
             return self._complete
-        message: Message | None = None
-        rest: Relay[Message] | None = None
-        if OLD_THROW_WARNS:
-            message, rest = first_step(receive())
-            if message is not None and (whole := self._whole(message, cap)) is not None:
-                return whole
+        message, rest = first_step(receive())
+        if message is not None and (whole := self._whole(message, cap)) is not None:
+            return whole
         loop = asyncio.get_running_loop()
         task: Any = asyncio.current_task(loop)
         if task is None:
@@ -169,12 +167,10 @@ class _Body:
         dog = watchdog(loop)
         dog.watch(loop, task, seconds)
         try:
-            if rest is not None:  # 3.12+: the first step has to wait
+            if message is None:  # the first step has to wait
+                if rest is None:
+                    raise RuntimeError("receive() returned None")
                 message = await rest
-            elif message is None:  # 3.11
-                message = await receive()
-                if (whole := self._whole(message, cap)) is not None:
-                    return whole
             while not _take(message, cap, buffered):
                 message = await relay(receive())
             self._complete = bytes(buffered)
