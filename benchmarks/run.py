@@ -356,7 +356,8 @@ def header() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in _cpuinfo()
                 if line.startswith("model name")), platform.processor() or "unknown CPU")
     return (f"Python {platform.python_version()} ({platform.python_implementation()}, "
-            f"{platform.system()} {platform.machine()}), {os.cpu_count()} CPUs ({cpu}); {versions}; "
+            f"{platform.system()} {platform.machine()}), {os.cpu_count()} CPUs ({cpu}); "
+            f"{versions}; "
             f"schemaguard build: {build}")
 
 
