@@ -601,9 +601,49 @@ def measure_apps(apps: list[whole_apps.App], *, repeats: int, target_s: float
     return results
 
 
+# The pairs the whole-app targets compare (valid request): app, the app it is held against.
+TARGET_PAIRS = [("Flask + schemaguard", "Flask + floor middleware"),
+                ("FastAPI + schemaguard", "FastAPI + floor middleware"),
+                ("FastAPI + schemaguard", "FastAPI + pydantic model")]
+PAIR_ROUNDS = 40  # full run (--quick: 6)
+PAIR_REPEAT_S = 0.03
+
+
+def measure_pairs(apps: list[whole_apps.App], *, rounds: int, target_s: float
+                  ) -> dict[str, dict[str, Any]]:
+    """The targets' ratios from paired runs: for each pair, ``rounds`` rounds of the two apps
+    timed back to back (~``target_s`` each, the order alternating from round to round); the
+    median of the per-round ratios and its quartiles. In the table's rounds the two repeats of
+    a pair are apart by the other apps' repeats (seconds, on a machine whose speed drifts over
+    seconds); here they are ~``target_s`` apart."""
+    by_name = {app.name: app for app in apps}
+    found: dict[str, dict[str, Any]] = {}
+    for name, other in TARGET_PAIRS:
+        if name not in by_name or other not in by_name:
+            continue
+        timers = [functools.partial(_timed_batch, by_name[n].clients["valid"].run)
+                  for n in (name, other)]
+        loops = [calibrate_timer(timer, target_s) for timer in timers]
+        ratios = []
+        for round_ in range(rounds):
+            order = (0, 1) if round_ % 2 == 0 else (1, 0)
+            per_call = [0.0, 0.0]
+            for i in order:
+                per_call[i] = timers[i](loops[i])[0] / loops[i]
+            ratios.append(per_call[0] / per_call[1])
+        quartiles = statistics.quantiles(ratios, n=4)
+        found[f"{name} / {other}"] = {"ratio": statistics.median(ratios), "q1": quartiles[0],
+                                      "q3": quartiles[2], "rounds": rounds}
+        print(f"  pair {name} / {other}: {statistics.median(ratios):.3f} "
+              f"({quartiles[0]:.3f}-{quartiles[2]:.3f})", file=sys.stderr, flush=True)
+    return found
+
+
 def report_apps(results: dict[str, dict[str, dict[str, Any]]], apps: list[whole_apps.App],
                 statuses: dict[str, dict[str, int]], skipped: dict[str, str], repeats: int,
-                target_s: float, elapsed_s: float) -> tuple[str, list[dict[str, Any]]]:
+                target_s: float, elapsed_s: float,
+                pairs: dict[str, dict[str, Any]] | None = None
+                ) -> tuple[str, list[dict[str, Any]]]:
     sizes = {kind: len(client.body) for kind, client in apps[0].clients.items()}
     lines = [
         f"Whole apps, `POST /v1/pets` with the {sizes['valid'] / 1000:.1f} kB NewPet body "
@@ -675,20 +715,31 @@ def report_apps(results: dict[str, dict[str, dict[str, Any]]], apps: list[whole_
         a, b = results[kind].get(name), results[kind].get(other)
         return paired(a, b) if a and b else None
 
-    def target(what: str, value: float | None, limit: float, unit: str) -> None:
+    def target(what: str, name: str, other: str, limit: float, unit: str) -> None:
+        in_table = ratio("valid", name, other)
+        pair = (pairs or {}).get(f"{name} / {other}")
+        value = pair["ratio"] if pair else in_table
         met = value is not None and value <= limit if unit == "x" else (
             value is not None and value < limit)
-        targets.append({"target": what, "value": value, "limit": limit, "met": met})
+        targets.append({"target": what, "value": value, "limit": limit, "met": met,
+                        "table_value": in_table, "paired": pair})
 
     for fw in ("Flask", "FastAPI"):
         target(f"{fw} + schemaguard <= {APP_FLOOR_LIMIT:.2f}x {fw} + floor middleware (valid)",
-               ratio("valid", f"{fw} + schemaguard", whole_apps.FLOOR[fw]), APP_FLOOR_LIMIT,
-               "x")
+               f"{fw} + schemaguard", whole_apps.FLOOR[fw], APP_FLOOR_LIMIT, "x")
     target("FastAPI + schemaguard < FastAPI + pydantic model (valid)",
-           ratio("valid", "FastAPI + schemaguard", "FastAPI + pydantic model"), 1.0, "<")
-    lines += ["", "Targets (whole apps):"]
+           "FastAPI + schemaguard", "FastAPI + pydantic model", 1.0, "<")
+    lines += ["", "Targets (whole apps)" + (
+        f", from paired runs ({next(iter(pairs.values()))['rounds']} rounds of the two apps "
+        "back to back, the order "
+        "alternating; the median of the per-round ratios, the quartiles in brackets; the "
+        "table's own ratio after it):" if pairs else ":")]
     for t in targets:
         value = "n/a" if t["value"] is None else f"{t['value']:.2f}x"
+        pair = t["paired"]
+        if pair:
+            table = "n/a" if t["table_value"] is None else f"{t['table_value']:.2f}x"
+            value += f" ({pair['q1']:.2f}-{pair['q3']:.2f}x; table {table})"
         lines.append(f"- {t['target']}: {value} -> {'MET' if t['met'] else 'NOT MET'}")
     info = []
     for fw in ("Flask", "FastAPI"):
@@ -750,6 +801,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         statuses = whole_apps.verify(apps)
         app_results = measure_apps(apps, repeats=repeats, target_s=app_repeat_s)
+        app_pairs = measure_pairs(apps, rounds=6 if args.quick else PAIR_ROUNDS,
+                                  target_s=PAIR_REPEAT_S)
     finally:
         loop.close()
     apps_elapsed = time.perf_counter() - apps_started
@@ -762,7 +815,7 @@ def main(argv: list[str] | None = None) -> int:
     print(request_table)
     print()
     app_table, app_targets = report_apps(app_results, apps, statuses, skipped, repeats,
-                                         app_repeat_s, apps_elapsed)
+                                         app_repeat_s, apps_elapsed, app_pairs)
     print(app_table)
     print()
     check_result = check_bench.measure(repeats=1 if args.quick else 3)
