@@ -11,9 +11,9 @@ so the behaviour is the same: the compiled build only spends fewer instructions 
 - Editable installs (``pip install -e .``) stay pure Python, so that edits take effect.
 - Profile-guided where the compiler is GCC 10 or newer: the modules are compiled once with
   ``-fprofile-generate``, ``pgo_train.py`` sends its mix of requests through that build, and
-  they are compiled again with ``-fprofile-use``. Any failure on the way (another compiler, a
-  training run that fails) leaves the plain compiled build, with a warning;
-  ``SCHEMAGUARD_PGO=0`` skips the step. The wheel then holds a ``PROFILE_GUIDED`` file.
+  they are compiled again with ``-fprofile-use``; the wheel then holds a ``PROFILE_GUIDED``
+  file. Another compiler gives the plain compiled build (said so), and so does a failure on
+  the way (with a warning); ``SCHEMAGUARD_PGO=0`` skips the step.
 
 ``schemaguard.COMPILED`` tells which build is imported.
 """
@@ -178,7 +178,10 @@ class MypycBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         shutil.copytree(Path(self.root) / "src" / "schemaguard", package)
         for source, target in built.items():
             shutil.copy2(source, train / target)
-        env = {**os.environ, "PYTHONPATH": str(train), "PYTHONDONTWRITEBYTECODE": "1"}
+        # In front of what is there: pip's isolated build environment finds its packages
+        # (orjson, jsonschema-rs...) through PYTHONPATH.
+        paths = [str(train), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "PYTHONDONTWRITEBYTECODE": "1"}
         subprocess.run([sys.executable, str(Path(self.root) / "pgo_train.py")], cwd=train,
                        env=env, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        text=True, timeout=600)
