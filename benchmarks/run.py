@@ -729,11 +729,11 @@ def report_apps(results: dict[str, dict[str, dict[str, Any]]], apps: list[whole_
                f"{fw} + schemaguard", whole_apps.FLOOR[fw], APP_FLOOR_LIMIT, "x")
     target("FastAPI + schemaguard < FastAPI + pydantic model (valid)",
            "FastAPI + schemaguard", "FastAPI + pydantic model", 1.0, "<")
+    rounds = next(iter(pairs.values()))["rounds"] if pairs else 0
     lines += ["", "Targets (whole apps)" + (
-        f", from paired runs ({next(iter(pairs.values()))['rounds']} rounds of the two apps "
-        "back to back, the order "
+        f", from paired runs ({rounds} rounds of the two apps back to back, the order "
         "alternating; the median of the per-round ratios, the quartiles in brackets; the "
-        "table's own ratio after it):" if pairs else ":")]
+        "table's own ratio after it):" if rounds else ":")]
     for t in targets:
         value = "n/a" if t["value"] is None else f"{t['value']:.2f}x"
         pair = t["paired"]
