@@ -66,7 +66,7 @@ def test_a_relay_under_a_real_task_returns_the_result() -> None:
 
 def test_the_first_value_of_a_stepped_awaitable_comes_first() -> None:
     steps = _Suspend("v").__await__()
-    first = next(steps)  # stepped once by hand, as _Body.read and verify_within do
+    first = next(steps)  # stepped once by hand, as Exchange.read and verify_within do
     resumed = Relay(steps, first)
     assert resumed.send(None) == "waiting"
     with pytest.raises(StopIteration) as done:
@@ -112,6 +112,20 @@ def test_the_rest_of_a_first_step_runs_under_a_real_task() -> None:
         return await rest
 
     assert asyncio.run(main()) == 5
+
+
+def test_a_cancellation_reaches_a_coroutine_stepped_by_hand() -> None:
+    """A coroutine's first step is its own send(None) (no wrapper); the rest, awaited under a
+    deadline, still gets the cancellation, and what it does with it is its own answer."""
+    events: list[str] = []
+    result, rest = first_step(_catching(events))
+    assert result is None
+    assert rest is not None
+    assert rest.send(None) == "waiting"  # the first step's yield, handed on first
+    with pytest.raises(StopIteration) as done:
+        rest.throw(asyncio.CancelledError("deadline"))
+    assert done.value.value == "caught"
+    assert events == ["cancelled: ('deadline',)"]
 
 
 @pytest.mark.parametrize("form", ["one argument", "three arguments"])

@@ -1,6 +1,6 @@
 """The body-read watchdog (_watch.py): one per event loop, reads registered with their timeout,
 cancelled never early and at most a quarter of their timeout late; and the ASGI body read
-built on it (``_Body.read``): 408 at the deadline, other cancellations left alone."""
+built on it (``Exchange.read``): 408 at the deadline, other cancellations left alone."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from schemaguard import asgi as asgi_module
+from schemaguard import _asgi as asgi_module
 from schemaguard._watch import Watchdog, watchdog
 from schemaguard.errors import RequestTimeout
 
@@ -141,7 +141,7 @@ def _body(messages: list[Message]) -> Any:
         await _forever()
         raise AssertionError("unreachable")
 
-    return asgi_module._Body(receive)
+    return asgi_module.Exchange(receive)
 
 
 def test_the_body_read_is_408_at_its_deadline_and_the_task_is_not_left_cancelling() -> None:
@@ -203,7 +203,7 @@ def test_a_body_in_pieces_or_late_is_read_whole_under_the_watch() -> None:
             await asyncio.sleep(0.05)
             return {"type": "http.request", "body": b"{}", "more_body": False}
 
-        delayed = asgi_module._Body(late)
+        delayed = asgi_module.Exchange(late)
         read = (await pieces.read(1000, 30), await delayed.read(1000, 30))
         assert watchdog(asyncio.get_running_loop()).reads == {}
         return read

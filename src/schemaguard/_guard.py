@@ -100,6 +100,8 @@ class Started:
 def _declares_body(context: RequestContext) -> bool:
     length = context.content_length
     if length is not None:
+        if length.isdigit():  # the usual value, read without a copy
+            return length != "0"
         return length.strip() not in ("", "0")
     return "transfer-encoding" in context.headers
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import schemaguard as sg
-from schemaguard import asgi as asgi_module
+from schemaguard import _asgi as asgi_module
 from schemaguard.asgi import GuardMiddleware
 
 from ._support import (

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 import schemaguard as sg
-from schemaguard import asgi as asgi_module
+from schemaguard import _asgi as asgi_module
 from schemaguard.asgi import GuardMiddleware as AsgiGuard
 from schemaguard.wsgi import GuardMiddleware as WsgiGuard
 
