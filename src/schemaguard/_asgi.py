@@ -56,7 +56,9 @@ class Exchange:
 
     def __init__(self, receive: Receive) -> None:
         self._receive = receive
-        self._buffered = bytearray()  # what was read, even when reading stopped early
+        # What was read, even when reading stopped early (made only when the body did not
+        # come whole in one message).
+        self._buffered: bytearray | None = None
         self._complete: bytes | None = None  # the whole body, once it was read to its end
         # The first step of receive() taken by hand: its message, or the rest to await.
         self._pending: tuple[Message | None, Relay[Message] | None] | None = None
@@ -93,7 +95,8 @@ class Exchange:
         whole = self.ready(cap)
         if whole is not None:  # read already (a big body goes on to a thread)
             return whole
-        receive, buffered = self._receive, self._buffered
+        receive = self._receive
+        buffered = self._buffered = bytearray()
         if timeout is None:  # Python 3.10
             try:
                 self._complete = await relay(asyncio.wait_for(
@@ -129,12 +132,12 @@ class Exchange:
 
     async def replay(self) -> Message:
         """The app's ``receive``."""
-        complete = self._complete
-        if self._sent or (complete is None and not self._buffered):  # nothing (more) to give
+        complete, buffered = self._complete, self._buffered
+        if self._sent or (complete is None and not buffered):  # nothing (more) to give
             return await relay(self._receive())
         self._sent = True
         return {"type": "http.request",
-                "body": bytes(self._buffered) if complete is None else complete,
+                "body": complete if complete is not None else bytes(buffered or b""),
                 "more_body": complete is None}
 
 
@@ -246,8 +249,10 @@ def request_of(scope: Scope, certificate: bool) -> HttpRequest:
     raw_path: bytes | None = values.get("raw_path")
     if raw_path:
         # Servers send the path alone; a few older ones sent the query string with it.
+        # (``in`` on the str: on bytes it first tries the operand as an integer, and makes
+        # and drops a TypeError for it.)
         path = raw_path.decode("latin-1")
-        if b"?" in raw_path:
+        if "?" in path:
             path = path.split("?", 1)[0]
     else:
         root, decoded = values.get("root_path", ""), values.get("path", "/")

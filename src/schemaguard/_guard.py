@@ -559,10 +559,11 @@ class Guard:
         raw_query = request.query
         if raw_query:
             too_many = raw_query.count("&") >= settings.max_fields
-            query = {} if too_many else parse_query(raw_query)
+            query = _NO_VALUES if too_many else parse_query(raw_query)
         else:
-            too_many, query = False, {}
-        cookies = parse_cookies(headers.get_all("cookie")) if plan.needs_cookies else {}
+            too_many, query = False, _NO_VALUES
+        cookies = (parse_cookies(headers.get_all("cookie")) if plan.needs_cookies
+                   else _NO_VALUES)
         if self.trusted_proxy_cert_header is not None:
             request = self._with_proxy_cert(request, headers)
         return RequestContext(request, headers, query, cookies, too_many, declared)
@@ -742,6 +743,7 @@ class Guard:
 
 _ANONYMOUS: Final = AuthResult(None, {})
 _NO_ROUTE_PARAMS: dict[str, str] = {}  # a literal path's; only ever read
+_NO_VALUES: dict[str, list[str]] = {}  # no query, no cookies read; only ever read
 _EXACT_ROUTES = 4096
 
 
