@@ -369,23 +369,44 @@ class Guard:
                 return None
             plan, route_params = routed
             context = self._prepare(plan, request)
-            if self.limiter is not None:
-                self._limit(plan, context, None)
-            auth = _ANONYMOUS if plan.open else self._authenticate(plan, context)
-            if self.limiter is not None:
-                self._limit(plan, context, auth)
-            head = self._head(plan, context, route_params, read_body is not None)
-            if not isinstance(head, tuple):  # a refusal (a tuple check costs less)
-                return self._refused(head, plan, request)
-            body = request.body
+        except RequestError as error:
+            return self._refused(error, plan, request)
+        return self._decide_rest(plan, context, route_params, None, read_body)
+
+    def resume(self, started: Started, read_body: Callable[[int], bytes] | None
+               ) -> ValidatedRequest | RequestError | None:
+        """The rest of decide after ``start``, for a sync adapter: rate limits and security
+        (verifiers called) and the checks before the body, unless ``start`` did them; the
+        body, read with ``read_body`` (None: the request's own)."""
+        return self._decide_rest(started.plan, started.context, started.route_params,
+                                 started.head, read_body)
+
+    def _decide_rest(self, plan: OperationPlan, context: RequestContext,
+                     route_params: dict[str, str], head: _Head | None,
+                     read_body: Callable[[int], bytes] | None
+                     ) -> ValidatedRequest | RequestError | None:
+        try:
+            auth = _ANONYMOUS
+            if head is None:
+                if self.limiter is not None:
+                    self._limit(plan, context, None)
+                if not plan.open:
+                    auth = self._authenticate(plan, context)
+                if self.limiter is not None:
+                    self._limit(plan, context, auth)
+                checked = self._head(plan, context, route_params, read_body is not None)
+                if not isinstance(checked, tuple):  # a refusal (a tuple check costs less)
+                    return self._refused(checked, plan, context.request)
+                head = checked
+            body = context.request.body
             if read_body is not None:
                 body = read_body(plan.settings.max_body_bytes)
             validated = self._finish(plan, context, head, auth, body, read_body is not None)
             if not isinstance(validated, ValidatedRequest):  # a refusal
-                return self._refused(validated, plan, request)
+                return self._refused(validated, plan, context.request)
             return validated
         except RequestError as error:
-            return self._refused(error, plan, request)
+            return self._refused(error, plan, context.request)
 
     async def decide_async(
         self, request: HttpRequest,
@@ -465,12 +486,13 @@ class Guard:
 
     def complete(self, started: Started, body: bytes) -> ValidatedRequest | RequestError | None:
         """The body phase of a request ``start`` took up to its body (``started.head`` set),
-        read by the adapter: at most OFFLOAD_BYTES (a bigger one goes to ``resume_async``,
-        which checks it in a worker thread)."""
+        read by the adapter. It runs here, whatever the body's size: an async adapter hands a
+        body over OFFLOAD_BYTES to ``resume_async`` instead, which checks it in a worker
+        thread."""
         plan, context, head = started.plan, started.context, started.head
-        if head is None or len(body) > OFFLOAD_BYTES:
-            raise ValueError("complete() takes a started request's body of at most "
-                             f"{OFFLOAD_BYTES} bytes, after the checks before it")
+        if head is None:
+            raise ValueError("complete() takes a started request's body after the checks "
+                             "before it (start() did them: Started.head is set)")
         try:
             validated = self._finish(plan, context, head, _ANONYMOUS, body, True)
             if not isinstance(validated, ValidatedRequest):  # a refusal

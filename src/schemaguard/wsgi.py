@@ -34,7 +34,7 @@ from ._adapter import (
     problem,
     verifier_timeout,
 )
-from ._guard import Guard, ValidatedRequest
+from ._guard import Guard, Started, ValidatedRequest
 from ._http import EnvironHeaders, HttpRequest
 from ._logs import request_id
 from ._security import certificate_from_header
@@ -72,18 +72,23 @@ class GuardMiddleware:
                                  "server can only run synchronous verifiers")
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        guard = self.guard
         chunks: list[bytes] = []  # what was read, even when reading stopped at the cap
-        complete: list[bytes] = []  # the whole body, once it was read
-
-        def read_body(cap: int) -> bytes:
-            body = _read_body(environ, cap, chunks)
-            complete.append(body)
-            return body
-
+        body: bytes | None = None  # the whole body, once it was read
         validated: ValidatedRequest | RequestError | None
         try:
-            validated = self.guard.decide(_request(environ, self.guard.needs_client_cert),
-                                          read_body)
+            started = guard.start(_request(environ, guard.needs_client_cert))
+            if not isinstance(started, Started):  # refused, or passed on without a check
+                validated = started
+            elif started.head is None:  # security or rate limits first
+                validated, body = _resume(guard, started, environ, chunks)
+            else:  # only the body is left: read here (no reader to hand over)
+                try:
+                    body = _read_body(environ, started.plan.settings.max_body_bytes, chunks)
+                except RequestError as error:  # too large, cut short, a bad length
+                    validated = guard.refuse(started, error)
+                else:
+                    validated = guard.complete(started, body)
         except VerifierTimeout as exc:  # a slow verifier: unavailable, not broken (503)
             report = self.guard.mode == "report"
             answer = verifier_timeout(exc, self.guard.log_gate, passed_on=report)
@@ -99,8 +104,7 @@ class GuardMiddleware:
             if self.guard.log_gate.admit(logging.INFO):
                 log_rejection(validated, request_id(environ.get("HTTP_X_REQUEST_ID")))
             return _answer(start_response, *problem(validated))
-        if complete:
-            body = complete[0]
+        if body is not None:
             environ["wsgi.input"] = io.BytesIO(body)
             length = str(len(body))
             if environ.get("CONTENT_LENGTH") != length:
@@ -192,6 +196,21 @@ def _request(environ: Environ, certificate: bool) -> HttpRequest:
                        environ.get("REMOTE_ADDR") or None)
 
 
+def _resume(guard: Guard, started: Started, environ: Environ, chunks: list[bytes]
+            ) -> tuple[ValidatedRequest | RequestError | None, bytes | None]:
+    """A started request's security and the rest, with its body read only once they passed
+    (what the guard answered, and the body when it was read whole)."""
+    complete: list[bytes] = []
+
+    def read_body(cap: int) -> bytes:
+        body = _read_body(environ, cap, chunks)
+        complete.append(body)
+        return body
+
+    validated = guard.resume(started, read_body)
+    return validated, complete[0] if complete else None
+
+
 def _client_cert(environ: Environ) -> bytes | None:
     """The TLS client certificate the server verified (never a request header)."""
     pem = environ.get("SSL_CLIENT_CERT")
@@ -253,7 +272,8 @@ def _read_body(environ: Environ, cap: int, chunks: list[bytes]) -> bytes:
         return b""
     declared = environ.get("CONTENT_LENGTH", "")
     if declared:
-        declared = declared.strip()
+        if not (declared.isascii() and declared.isdigit()):  # the usual value: no strip
+            declared = declared.strip()
         if not (declared.isascii() and declared.isdigit()):
             raise RequestValidationError("invalid Content-Length", (
                 Violation("header", "Content-Length", "", "type", "expected an integer", ""),))
@@ -279,7 +299,7 @@ def _read_body(environ: Environ, cap: int, chunks: list[bytes]) -> bytes:
         remaining -= len(chunk)
         if size > cap:
             raise _too_large(cap)
-    return b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)  # the usual body: one read
 
 
 def _too_large(cap: int) -> PayloadTooLarge:
