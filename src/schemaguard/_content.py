@@ -4,7 +4,7 @@ codings under the size cap, and decoding plus validation of the body (400)."""
 from __future__ import annotations
 
 import zlib
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -26,7 +26,7 @@ from ._schema import LARGE_BODY, SchemaValidator
 from ._violations import refusal, violation
 from .errors import PayloadTooLarge, RequestValidationError, UnsupportedMediaType, Violation
 
-_DECODE = object()  # the fast JSON path's "the full decoder decides"
+_DECODE: Final = object()  # the fast JSON path's "the full decoder decides"
 
 
 class BodyPolicy:

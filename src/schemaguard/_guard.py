@@ -75,7 +75,7 @@ CODINGS = ("gzip", "deflate")
 # Method-override headers let a client smuggle one method past the checks of another.
 OVERRIDE_HEADERS: Final = ("x-http-method-override", "x-http-method", "x-method-override")
 # Bodies larger than this are decoded and validated in a worker thread by check_request_async.
-OFFLOAD_BYTES = 262_144
+OFFLOAD_BYTES: Final = 262_144
 
 
 # What the checks before the body found: the parameters, and the declared media type the body
@@ -764,9 +764,9 @@ class Guard:
 
 
 _ANONYMOUS: Final = AuthResult(None, {})
-_NO_ROUTE_PARAMS: dict[str, str] = {}  # a literal path's; only ever read
-_NO_VALUES: dict[str, list[str]] = {}  # no query, no cookies read; only ever read
-_EXACT_ROUTES = 4096
+_NO_ROUTE_PARAMS: Final[dict[str, str]] = {}  # a literal path's; only ever read
+_NO_VALUES: Final[dict[str, list[str]]] = {}  # no query, no cookies read; only ever read
+_EXACT_ROUTES: Final = 4096
 
 
 def _declares_over(declared: str, cap: int) -> bool:

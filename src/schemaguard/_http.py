@@ -12,7 +12,7 @@ from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Any, cast, overload
+from typing import Any, Final, cast, overload
 from urllib.parse import unquote, unquote_to_bytes
 
 Headers = Sequence[tuple[str, str]]
@@ -248,7 +248,7 @@ class _ScopeHeaderMap(_SingleHeaderMap):
 
 # b"X-Api-Key" -> "x-api-key". Clients choose the names: at most 4,096 of at most 64 bytes
 # are kept, so the cache stays under a megabyte whatever they send.
-_RAW_NAMES: dict[bytes, str] = {}
+_RAW_NAMES: Final[dict[bytes, str]] = {}
 
 
 def _raw_name(raw: bytes) -> str:
@@ -340,19 +340,19 @@ class _EnvironHeaderMap(HeaderMap):
         return list(dict.fromkeys(name for name, _ in EnvironHeaders(self._environ)))
 
 
-_SERVER_HEADERS = frozenset({EnvironHeaders, ScopeHeaders})
+_SERVER_HEADERS: Final = frozenset({EnvironHeaders, ScopeHeaders})
 _CGI_HEADERS = (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length"))
-_CGI_KEYS = {name: key for key, name in _CGI_HEADERS}
+_CGI_KEYS: Final = {name: key for key, name in _CGI_HEADERS}
 # "x-api-key" -> ("HTTP_X_API_KEY", None), "content-type" -> ("HTTP_CONTENT_TYPE",
 # "CONTENT_TYPE"): where a header's values are. The names are those the guard asks about
 # (the spec's), so the cache stays small.
-_ENVIRON_KEYS: dict[str, tuple[str, str | None]] = {}
+_ENVIRON_KEYS: Final[dict[str, tuple[str, str | None]]] = {}
 
 
 # A tuple of names without CGI headers -> the environ keys of their values (an empty set for
 # a tuple with a CGI header: an empty CONTENT_TYPE is no header, so those are looked up one
 # by one). Only the guard's constant tuples are asked about.
-_KEY_SETS: dict[tuple[str, ...], frozenset[str]] = {}
+_KEY_SETS: Final[dict[tuple[str, ...], frozenset[str]]] = {}
 
 
 def _key_set(names: tuple[str, ...]) -> frozenset[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from urllib.parse import unquote_plus
 
 from ._security import RequestContext
@@ -20,7 +20,7 @@ from .errors import Location, Violation
 
 ParamLocation = Literal["path", "query", "header", "cookie"]
 # OAS 3.1.0 §4.8.12.1: these header parameters SHALL be ignored.
-IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
+IGNORED_HEADERS: Final = frozenset({"accept", "content-type", "authorization"})
 DEFAULT_STYLE: dict[str, str] = {"path": "simple", "query": "form", "header": "simple",
                                  "cookie": "form"}
 ALLOWED_STYLES: dict[str, frozenset[str]] = {
@@ -29,7 +29,7 @@ ALLOWED_STYLES: dict[str, frozenset[str]] = {
     "header": frozenset({"simple"}),
     "cookie": frozenset({"form"}),
 }
-MISSING = object()
+MISSING: Final = object()
 _REPEATED = "expected a single value, got the parameter more than once"
 
 
@@ -202,7 +202,7 @@ def deep_object(parameter: Parameter, query: dict[str, list[str]]) -> dict[str, 
     return found or None
 
 
-EMPTY = object()  # a query field sent with an empty value
+EMPTY: Final = object()  # a query field sent with an empty value
 Reader = Callable[[RequestContext, dict[str, str]], Any]  # (context, route params) -> value
 
 
@@ -218,7 +218,7 @@ def converter(shape: Shape) -> Callable[[str], Any]:
     return lambda value: coerce(value, shape)
 
 
-_BOOLEANS: dict[str, Any] = {"true": True, "false": False}
+_BOOLEANS: Final[dict[str, Any]] = {"true": True, "false": False}
 
 
 def _identity(value: str) -> str:

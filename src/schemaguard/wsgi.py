@@ -19,7 +19,7 @@ import io
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Final
 from urllib.parse import quote, urlsplit
 
 from mypy_extensions import mypyc_attr
@@ -49,14 +49,14 @@ from .errors import (
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
-_CHUNK = 65_536
+_CHUNK: Final = 65_536
 _REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
             405: "Method Not Allowed", 408: "Request Timeout", 413: "Content Too Large",
             415: "Unsupported Media Type", 422: "Unprocessable Content",
             429: "Too Many Requests", 500: "Internal Server Error",
             503: "Service Unavailable"}
 _SAFE_PATH = "/:@!$&'()*+,;=-._~"
-_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9/:@!$&'()*+,;=\-._~]")
+_NEEDS_QUOTING: Final = re.compile(r"[^A-Za-z0-9/:@!$&'()*+,;=\-._~]")
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # a Python subclass works in both builds
