@@ -146,11 +146,12 @@ def begin(guard: Guard, scope: Scope, receive: Receive) -> Exchange:
     (``scope["state"]["schemaguard"]`` is set) and the app is next, called with ``replay``;
     otherwise ``proceed`` takes it on."""
     exchange = Exchange(receive)
+    passed: ValidatedRequest | None = None  # None: passed on without a check
     try:
         started = guard.start(request_of(scope, guard.needs_client_cert))
         if not isinstance(started, Started):  # refused, or passed on without a check
-            exchange.outcome = started
             if started is not None:
+                exchange.outcome = started
                 return exchange
         elif started.head is None:  # security or rate limits to await first
             exchange.started = started
@@ -161,19 +162,25 @@ def begin(guard: Guard, scope: Scope, receive: Receive) -> Exchange:
                 exchange.started = started
                 return exchange
             validated = exchange.outcome = guard.complete(started, whole)
-            if not isinstance(validated, ValidatedRequest) and validated is not None:
-                return exchange  # refused
+            if isinstance(validated, RequestError):  # refused
+                return exchange
             if validated is not None and guard.inspects_responses(validated.operation):
                 return exchange
+            passed = validated
     except Exception as exc:  # answered by proceed
         exchange.fault = exc
         return exchange
+    _publish(scope, passed)
+    exchange.accepted = True
+    return exchange
+
+
+def _publish(scope: Scope, validated: ValidatedRequest | None) -> None:
+    """Where the app finds what the guard let through (``request.state.schemaguard``)."""
     state = scope.get("state")
     if state is None:
         state = scope["state"] = {}
-    state["schemaguard"] = exchange.outcome
-    exchange.accepted = True
-    return exchange
+    state["schemaguard"] = validated
 
 
 async def proceed(guard: Guard, app: ASGIApp, exchange: Exchange, scope: Scope,
@@ -223,10 +230,7 @@ async def proceed(guard: Guard, app: ASGIApp, exchange: Exchange, scope: Scope,
             headers = [*headers, ("Connection", "close")]
         await answer(send, status, headers, content)
         return
-    state = scope.get("state")
-    if state is None:
-        state = scope["state"] = {}
-    state["schemaguard"] = validated
+    _publish(scope, validated)
     # Report mode may pass on a body read only in part: the rest follows from the server.
     if validated is None or not guard.inspects_responses(validated.operation):
         await relay(app(scope, exchange.replay, send))

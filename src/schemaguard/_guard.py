@@ -385,6 +385,7 @@ class Guard:
                      route_params: dict[str, str], head: _Head | None,
                      read_body: Callable[[int], bytes] | None
                      ) -> ValidatedRequest | RequestError | None:
+        """decide's phases after the route (and ``start``'s, after its own)."""
         try:
             auth = _ANONYMOUS
             if head is None:
