@@ -6,7 +6,6 @@ import asyncio
 import gc
 import json
 import logging
-import time
 import tracemalloc
 from typing import Any
 from urllib.parse import quote
@@ -22,6 +21,7 @@ from starlette.routing import Route
 
 import schemaguard as sg
 from schemaguard import _asgi as asgi_module
+from schemaguard._logs import LogGate
 from schemaguard.asgi import GuardMiddleware as AsgiGuard
 from schemaguard.wsgi import GuardMiddleware as WsgiGuard
 
@@ -337,11 +337,15 @@ def test_l15_a_flood_of_refusals_is_logged_at_max_log_rate(
 
         def send() -> int:
             return asgi_request(middleware, "POST", "/orders", headers, body).status
+    # The gate's clock is the test's: each reading moves it on 1 ms, so the flood lasts the
+    # same 0.2 s however busy the machine is (a real clock made this test flaky under load).
+    clock = _SteppingClock(0.001)
+    middleware.guard.log_gate = LogGate(4, clock)
     with caplog.at_level(logging.INFO, logger="schemaguard"):
-        started = time.monotonic()
+        started = clock.now
         statuses = [send() for _ in range(200)]
-        lasted = time.monotonic() - started
-        time.sleep(0.3)  # a line's worth of budget comes back
+        lasted = clock.now - started
+        clock.now += 0.3  # a pause: a line's worth of budget comes back
         statuses.append(send())
     assert statuses == [400] * 201
     assert refused == [400] * 201
@@ -354,6 +358,18 @@ def test_l15_a_flood_of_refusals_is_logged_at_max_log_rate(
     assert caplog.records[-2] is summaries[-1]
     assert caplog.records[-1] is lines[-1]
     assert summaries[-1].getMessage().startswith("schemaguard left out ")
+
+
+class _SteppingClock:
+    """A clock that moves on ``step`` seconds at each reading."""
+
+    def __init__(self, step: float) -> None:
+        self.now = 1000.0
+        self.step = step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
 
 
 async def _never(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover
