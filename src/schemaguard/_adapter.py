@@ -13,7 +13,7 @@ import logging
 import traceback
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -26,6 +26,8 @@ from .errors import RequestError, VerifierTimeout
 logger = logging.getLogger("schemaguard")
 
 PROBLEM_TYPE = "application/problem+json"
+# What a path keeps unquoted when an adapter rebuilds it from decoded text (RFC 3986 pchar).
+SAFE_PATH: Final = "/:@!$&'()*+,;=-._~"
 _INTERNAL = orjson.dumps({
     "type": "about:blank",
     "title": "Internal Server Error",

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ._adapter import (
+    SAFE_PATH,
     bodiless,
     check_response,
     content_length,
@@ -39,7 +40,6 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-_SAFE_PATH = "/:@!$&'()*+,;=-._~"
 
 
 class Disconnected(Exception):
@@ -262,7 +262,7 @@ def request_of(scope: Scope, certificate: bool) -> HttpRequest:
         root, decoded = values.get("root_path", ""), values.get("path", "/")
         # Newer servers put root_path inside path already; older ones do not.
         full = decoded if decoded.startswith(root) else root + decoded
-        path = quote(full.encode("utf-8"), safe=_SAFE_PATH)
+        path = quote(full.encode("utf-8"), safe=SAFE_PATH)
     query: bytes = values.get("query_string", b"")
     client = values.get("client")
     return HttpRequest(values.get("method", "GET"), path or "/", query.decode("latin-1"),

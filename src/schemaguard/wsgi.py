@@ -25,6 +25,7 @@ from urllib.parse import quote, urlsplit
 from mypy_extensions import mypyc_attr
 
 from ._adapter import (
+    SAFE_PATH,
     bodiless,
     check_response,
     content_length,
@@ -55,7 +56,6 @@ _REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not
             415: "Unsupported Media Type", 422: "Unprocessable Content",
             429: "Too Many Requests", 500: "Internal Server Error",
             503: "Service Unavailable"}
-_SAFE_PATH = "/:@!$&'()*+,;=-._~"
 _NEEDS_QUOTING: Final = re.compile(r"[^A-Za-z0-9/:@!$&'()*+,;=\-._~]")
 
 
@@ -189,7 +189,7 @@ def _request(environ: Environ, certificate: bool) -> HttpRequest:
         # characters that need no quoting, the usual one, is used as it is).
         path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
         if _NEEDS_QUOTING.search(path) is not None:
-            path = quote(path.encode("latin-1"), safe=_SAFE_PATH)
+            path = quote(path.encode("latin-1"), safe=SAFE_PATH)
     return HttpRequest(environ.get("REQUEST_METHOD", "GET"), path or "/",
                        environ.get("QUERY_STRING", ""), EnvironHeaders(environ), b"",
                        _client_cert(environ) if certificate else None,
@@ -272,8 +272,7 @@ def _read_body(environ: Environ, cap: int, chunks: list[bytes]) -> bytes:
         return b""
     declared = environ.get("CONTENT_LENGTH", "")
     if declared:
-        if not (declared.isascii() and declared.isdigit()):  # the usual value: no strip
-            declared = declared.strip()
+        declared = declared.strip()
         if not (declared.isascii() and declared.isdigit()):
             raise RequestValidationError("invalid Content-Length", (
                 Violation("header", "Content-Length", "", "type", "expected an integer", ""),))
