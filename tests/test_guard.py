@@ -890,3 +890,54 @@ def test_refuse_answers_a_read_error_as_the_guard_does() -> None:
         error = sg.PayloadTooLarge("too large", ())
         assert (guard.refuse(started, error) is error) is answered
     assert seen == [413, 413]
+
+
+PARAMETERS = spec({"/things/{id}": {"get": {"parameters": [
+    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
+    {"name": "filter", "in": "query",
+     "schema": {"type": "object", "properties": {"tag": {"type": "string"}}},
+     "style": "deepObject", "explode": True},
+    {"name": "opts", "in": "query", "schema": {"type": "array", "items": {"type": "string"},
+                                               "default": ["a", "b"]}},
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 10}},
+    {"name": "detail", "in": "query", "allowEmptyValue": True, "schema": {"type": "string"}},
+    {"name": "X-Trace", "in": "header", "schema": {"type": "string"}},
+    {"name": "session", "in": "cookie", "schema": {"type": "string"}},
+], "responses": OK}}})
+
+
+def test_parameters_by_location_as_declared_defaults_copied_per_request() -> None:
+    """The guard splits the parameters by location when the handler first asks (most never
+    do): the values sent, typed, then defaults and allowed empty values, each location in
+    declaration order; a default is the handler's own copy, never the spec's object."""
+    guard = sg.Guard(PARAMETERS)
+    sent = request("GET", "/things/7", "detail=&filter[tag]=x&limit=3",
+                   [("X-Trace", "t1"), ("Cookie", "session=s1; other=o")])
+    first = guard.check_request(sent)
+    assert first is not None
+    assert first.path_params == {"id": 7}
+    assert first.query == {"filter": {"tag": "x"}, "opts": ["a", "b"], "limit": 3,
+                           "detail": ""}
+    assert list(first.query) == ["filter", "opts", "limit", "detail"]
+    assert first.headers == {"X-Trace": "t1"}
+    assert first.cookies == {"session": "s1"}
+    assert first.query is first.query  # split once
+    first.query["opts"].append("mine")  # the handler's copy
+    second = guard.check_request(request("GET", "/things/8"))
+    assert second is not None
+    assert second.query == {"opts": ["a", "b"], "limit": 10}
+    assert second.headers == {}
+    assert second.cookies == {}
+    assert "path_params={'id': 8}" in repr(second)
+
+
+def test_validated_request_built_by_hand_keeps_its_dicts() -> None:
+    operation = sg.Guard(PARAMETERS).operation("GET", "/things/{id}")
+    query = {"limit": 1}
+    built = sg.ValidatedRequest(operation, query=query, body={"a": 1})
+    assert built.query is query
+    assert built.path_params == {}
+    assert built.headers == {}
+    assert built.cookies == {}
+    assert built.principals == {}
+    assert built.body == {"a": 1}

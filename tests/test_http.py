@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemaguard._http import EnvironHeaders, HeaderMap, HttpRequest, ScopeHeaders
+from schemaguard._http import EnvironHeaders, HeaderMap, HeaderNames, HttpRequest, ScopeHeaders
 
 _NAMES = ["x-api-key", "content-type", "content-length", "authorization", "cookie",
           "x-http-method-override", "transfer-encoding", "x_api_key", "X-Api-Key", "straße",
@@ -66,6 +66,51 @@ def test_scope_headers_map_as_their_decoded_pairs(raw: list[tuple[bytes, bytes]]
         assert lazy.get_all(name) == built.get_all(name), name
         assert lazy.only(name) == built.only(name), name
     assert lazy.isdisjoint(tuple(names)) == built.isdisjoint(tuple(names))
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=st.lists(st.tuples(st.sampled_from([b"X-Api-Key", b"x-api-key", b"Content-Type",
+                                               b"content-type", b"cookie", b"Cookie",
+                                               b"\xe9t\xe9", b"", b"host", b"Accept"]),
+                              st.binary(max_size=4)), max_size=8),
+       wanted=st.lists(st.sampled_from([*_NAMES, "accept"]), max_size=5),
+       names=st.lists(st.sampled_from([*_NAMES, "\xe9t\xe9", "host", "accept"]), min_size=1,
+                      max_size=4))
+def test_selected_scope_headers_answer_as_the_whole_map(
+        raw: list[tuple[bytes, bytes]], wanted: list[str], names: list[str]) -> None:
+    """The guard keeps only the headers it reads (ScopeHeaders.select); whatever it asks,
+    about those or any other, is answered as the map of all the pairs answers it."""
+    headers = ScopeHeaders(raw)
+    built = HeaderMap([(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in raw])
+    chosen = HeaderNames(wanted)
+    for _ in range(2):  # the second time, the raw names are known to the cache
+        selected = headers.select(chosen)
+        for name in names:
+            assert selected.get(name) == built.get(name), name
+            assert selected.get_all(name) == built.get_all(name), name
+            assert selected.only(name) == built.only(name), name
+            assert (name in selected) == (name in built), name
+        assert selected.isdisjoint(tuple(names)) == built.isdisjoint(tuple(names))
+        assert sorted(selected.names()) == sorted(built.names())
+
+
+def test_selected_headers_keep_repeats_of_a_header_the_guard_reads() -> None:
+    raw = [(b"Host", b"a"), (b"X-Api-Key", b"one"), (b"x-api-key", b"two"), (b"host", b"b")]
+    selected = ScopeHeaders(raw).select(HeaderNames(["x-api-key"]))
+    assert selected.get_all("x-api-key") == ["one", "two"]
+    assert selected.only("x-api-key") is None  # sent twice: ambiguous
+    assert selected.get_all("host") == ["a", "b"]  # not read by the guard, still answered
+
+
+def test_header_names_remember_only_short_raw_names() -> None:
+    chosen = HeaderNames(["X-Api-Key"])
+    assert chosen.names == frozenset({"x-api-key"})
+    long_name = b"X-" + b"a" * 500
+    selected = ScopeHeaders([(long_name, b"v"), (b"X-API-KEY", b"k")]).select(chosen)
+    assert selected.get("x-api-key") == "k"
+    assert selected.get("x-" + "a" * 500) == "v"
+    assert long_name not in chosen.raw
+    assert chosen.raw[b"X-API-KEY"] == "x-api-key"
 
 
 def test_header_name_cache_keeps_no_long_client_names() -> None:

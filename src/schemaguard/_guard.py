@@ -19,15 +19,16 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Final, SupportsFloat
 
 from ._assemble import MODES, RESPONSE_MODES, assemble, choice, positive, rate, seconds
-from ._body import MediaEntry, json_decoder
+from ._body import json_decoder
 from ._content import BodyPolicy
 from ._deadline import relay
 from ._drift import DriftRecorder
 from ._http import (
     HeaderMap,
+    HeaderNames,
     HttpRequest,
     HttpResponse,
-    MediaType,
+    ScopeHeaders,
     decode_path,
     parse_cookies,
     parse_query,
@@ -78,11 +79,6 @@ OVERRIDE_HEADERS: Final = ("x-http-method-override", "x-http-method", "x-method-
 OFFLOAD_BYTES: Final = 262_144
 
 
-# What the checks before the body found: the parameters, and the declared media type the body
-# will be read as (a plain tuple: one is built for every request).
-_Head = tuple[Found, MediaEntry | None, MediaType | None]
-
-
 class Started:
     """A request ``Guard.start`` routed and took apart; ``head``: what the checks before
     the body found, when they are done (only the body is left)."""
@@ -90,7 +86,7 @@ class Started:
     __slots__ = ("context", "head", "plan", "route_params")
 
     def __init__(self, plan: OperationPlan, context: RequestContext,
-                 route_params: dict[str, str], head: _Head | None) -> None:
+                 route_params: dict[str, str], head: Found | None) -> None:
         self.plan = plan
         self.context = context
         self.route_params = route_params
@@ -117,8 +113,8 @@ class ValidatedRequest:
     to build; treat it as read-only.)
     """
 
-    __slots__ = ("body", "cookies", "headers", "media_type", "operation", "path_params",
-                 "principal", "principals", "query")
+    __slots__ = ("_by_location", "_found", "body", "media_type", "operation", "principal",
+                 "principals")
 
     def __init__(
         self,
@@ -133,20 +129,62 @@ class ValidatedRequest:
         media_type: str | None = None,
     ) -> None:
         self.operation = operation
-        self.path_params = path_params if path_params is not None else {}
-        self.query = query if query is not None else {}
-        self.headers = headers if headers is not None else {}
-        self.cookies = cookies if cookies is not None else {}
+        self._by_location: list[dict[str, Any]] | None = [
+            path_params if path_params is not None else {},
+            query if query is not None else {},
+            headers if headers is not None else {},
+            cookies if cookies is not None else {}]
+        self._found: Found | None = None
         self.body = body
         self.principal = principal
         self.principals = principals if principals is not None else {}
         self.media_type = media_type
+
+    def _locations(self) -> list[dict[str, Any]]:
+        split = self._by_location
+        if split is None:  # the guard's: split by location on first use
+            found = self._found
+            split = self._by_location = found.split() if found is not None else [{}, {}, {}, {}]
+        return split
+
+    @property
+    def path_params(self) -> dict[str, Any]:
+        return self._locations()[PATH]
+
+    @property
+    def query(self) -> dict[str, Any]:
+        return self._locations()[QUERY]
+
+    @property
+    def headers(self) -> dict[str, Any]:
+        return self._locations()[HEADER]
+
+    @property
+    def cookies(self) -> dict[str, Any]:
+        return self._locations()[COOKIE]
 
     def __repr__(self) -> str:
         return (f"ValidatedRequest(operation={self.operation!r}, "
                 f"path_params={self.path_params!r}, query={self.query!r}, "
                 f"headers={self.headers!r}, cookies={self.cookies!r}, "
                 f"media_type={self.media_type!r})")
+
+
+class _Checked(ValidatedRequest):
+    """The guard's ValidatedRequest: its parameters are split by location only when the
+    handler asks for them."""
+
+    __slots__ = ()
+
+    def __init__(self, operation: Operation, found: Found, body: Any, auth: AuthResult,
+                 media_type: str | None) -> None:  # no super().__init__: no dicts to make
+        self.operation = operation
+        self._by_location = None
+        self._found = found
+        self.body = body
+        self.principal = auth.principal
+        self.principals = auth.principals
+        self.media_type = media_type
 
 
 class Guard:
@@ -243,6 +281,17 @@ class Guard:
         self.needs_client_cert = any(
             scheme.type == "mutualTLS" for plan in self._plans.values()
             for requirement in plan.security.requirements for scheme, _ in requirement)
+        # The headers a request's checks read (an ASGI request's others are passed over;
+        # a lookup of one of them still answers, from the whole map: _http.py).
+        self.header_names = HeaderNames([
+            "content-length", "content-type", "content-encoding", "transfer-encoding",
+            "authorization", "cookie", "x-request-id", *OVERRIDE_HEADERS,
+            *([self.trusted_proxy_cert_header] if self.trusted_proxy_cert_header else []),
+            *(parameter.name for plan in self._plans.values() for parameter in plan.parameters
+              if parameter.location == "header"),
+            *(scheme.parameter for plan in self._plans.values()
+              for requirement in plan.security.requirements for scheme, _ in requirement
+              if scheme.type == "apiKey" and scheme.location == "header")])
         self._inspects_any = (self.scanner is not None or drift is not None or any(
             plan.settings.validate_responses != "off" for plan in self._plans.values()))
         if eager:
@@ -382,7 +431,7 @@ class Guard:
                                  started.head, read_body)
 
     def _decide_rest(self, plan: OperationPlan, context: RequestContext,
-                     route_params: dict[str, str], head: _Head | None,
+                     route_params: dict[str, str], head: Found | None,
                      read_body: Callable[[int], bytes] | None
                      ) -> ValidatedRequest | RequestError | None:
         """decide's phases after the route (and ``start``'s, after its own)."""
@@ -396,7 +445,7 @@ class Guard:
                 if self.limiter is not None:
                     self._limit(plan, context, auth)
                 checked = self._head(plan, context, route_params, read_body is not None)
-                if not isinstance(checked, tuple):  # a refusal (a tuple check costs less)
+                if not isinstance(checked, Found):  # a refusal
                     return self._refused(checked, plan, context.request)
                 head = checked
             body = context.request.body
@@ -439,7 +488,7 @@ class Guard:
             if self.limiter is not None or not plan.open:
                 return Started(plan, context, route_params, None)
             head = self._head(plan, context, route_params, deferred)
-            if not isinstance(head, tuple):  # a refusal (a tuple check costs less)
+            if not isinstance(head, Found):  # a refusal
                 return self._refused(head, plan, request)
             return Started(plan, context, route_params, head)
         except RequestError as error:
@@ -465,7 +514,7 @@ class Guard:
                     await self._limit_async(plan, context, auth)
                 checked = self._head(plan, context, started.route_params,
                                      read_body is not None)
-                if not isinstance(checked, tuple):  # a refusal (a tuple check costs less)
+                if not isinstance(checked, Found):  # a refusal
                     return self._refused(checked, plan, request)
                 head = checked
             body = request.body
@@ -571,7 +620,9 @@ class Guard:
         return None
 
     def _prepare(self, plan: OperationPlan, request: HttpRequest) -> RequestContext:
-        headers = HeaderMap.of(request.headers)
+        sent = request.headers
+        headers = (sent.select(self.header_names) if type(sent) is ScopeHeaders
+                   else HeaderMap.of(sent))
         settings = plan.settings
         declared = headers.get("content-length")
         if declared is not None or request.body:
@@ -658,7 +709,7 @@ class Guard:
             raise self._invalid(exc.detail, list(exc.violations)) from None
 
     def _head(self, plan: OperationPlan, context: RequestContext,
-              route_params: dict[str, str], deferred: bool) -> _Head | RequestError:
+              route_params: dict[str, str], deferred: bool) -> Found | RequestError:
         """Everything after security that needs no body: overrides, field count,
         Content-Type and Content-Encoding (415), parameters (400); a refusal is returned
         (415s are raised)."""
@@ -677,24 +728,24 @@ class Guard:
         else:
             entry, media_type = None, None
         validators = plan.compiled or plan.validators()
-        found, violations = plan.read_parameters(context, route_params,
-                                                 self.reject_unknown_query)
-        values = found.values
-        if not violations and values and validators.parameters is not None and \
+        found = plan.read_parameters(context, route_params, self.reject_unknown_query)
+        violations, values = found.violations, found.values
+        if violations is None and values and validators.parameters is not None and \
                 not validators.parameters.is_valid(values):
             violations = plan.parameter_violations(values, settings.max_errors)
         if violations:
             return self._invalid("the request parameters do not conform to the spec",
                                  violations[:settings.max_errors])
-        return found, entry, media_type
+        found.entry, found.media_type = entry, media_type
+        return found
 
-    def _finish(self, plan: OperationPlan, context: RequestContext, head: _Head,
+    def _finish(self, plan: OperationPlan, context: RequestContext, head: Found,
                 auth: AuthResult, body: bytes, deferred: bool) -> ValidatedRequest | RequestError:
         """The body phase: cap, Content-Type for a body the headers did not announce,
         content codings, decoding and validation; a body that does not conform is returned
         as its refusal (the rarer ones are raised)."""
         settings, headers = plan.settings, context.headers
-        found, entry, media_type = head
+        entry, media_type = head.entry, head.media_type
         if deferred:
             # Adapters cannot trust framing headers (HTTP/2 needs no Content-Length): the
             # body is always read, after everything that does not need it has passed. A
@@ -709,12 +760,7 @@ class Guard:
                  else self.bodies.value(plan, body, entry, media_type, settings))
         if type(value) is RequestValidationError:  # never a decoded body: _content's refusal
             return value
-        by_location = found.by_location
-        validated = ValidatedRequest(
-            plan.operation, by_location[PATH], by_location[QUERY], by_location[HEADER],
-            by_location[COOKIE], value, auth.principal, auth.principals,
-            entry.key if entry else None,
-        )
+        validated = _Checked(plan.operation, head, value, auth, entry.key if entry else None)
         if self.drift is not None:
             record_request(self.drift, plan, context, validated)
         return validated

@@ -229,6 +229,30 @@ class ScopeHeaders(_ServerHeaders):
         return HeaderMap(self._all())
 
 
+    def select(self, wanted: HeaderNames) -> HeaderMap:
+        """The map of the headers the guard reads (``wanted``): the usual request's others
+        (Host, User-Agent, Accept...) are passed over without a copy of their name, and a
+        lookup of one of them builds the whole map."""
+        known, raw = wanted.raw, self._raw
+        values: dict[str, bytes] = {}
+        kept = 0
+        key: bytes
+        for pair in raw:
+            if type(pair) is tuple and len(pair) == 2:  # what servers send: a native pair
+                key, value = cast(tuple[bytes, bytes], pair)
+            else:
+                key, value = pair[0], pair[1]
+            name = known.get(key)
+            if name is None:
+                name = wanted.name(key)
+            if name:
+                values[name] = value
+                kept += 1
+        if len(values) == kept:  # no header the guard reads repeated
+            return _SelectedHeaderMap(values, wanted.names, self)
+        return HeaderMap(self._all())
+
+
 class _ScopeHeaderMap(_SingleHeaderMap):
     """The single-valued map of a scope's headers: a value is decoded only when the guard
     asks for it (most of a request's headers never are)."""
@@ -244,6 +268,76 @@ class _ScopeHeaderMap(_SingleHeaderMap):
     def get_all(self, name: str) -> list[str]:
         value: bytes | None = self._single.get(name)
         return [] if value is None else [value.decode("latin-1")]
+
+
+class _SelectedHeaderMap(_ScopeHeaderMap):
+    """The map of the headers a guard reads (ScopeHeaders.select); a name it does not read
+    is looked up in the map of all of them, built then."""
+
+    __slots__ = ("_all_headers", "_headers", "_wanted")
+
+    def __init__(self, single: dict[str, bytes], wanted: frozenset[str],
+                 headers: ScopeHeaders) -> None:
+        self._single = single
+        self._wanted = wanted
+        self._headers = headers
+        self._all_headers: HeaderMap | None = None
+
+    def _rest(self) -> HeaderMap:
+        found = self._all_headers
+        if found is None:
+            found = self._all_headers = self._headers.map()
+        return found
+
+    def get(self, name: str) -> str | None:
+        value: bytes | None = self._single.get(name)
+        if value is not None:
+            return value.decode("latin-1")
+        return None if name in self._wanted else self._rest().get(name)
+
+    def get_all(self, name: str) -> list[str]:
+        value: bytes | None = self._single.get(name)
+        if value is not None:
+            return [value.decode("latin-1")]
+        return [] if name in self._wanted else self._rest().get_all(name)
+
+    def only(self, name: str) -> str | None:
+        value: bytes | None = self._single.get(name)
+        if value is not None:
+            return value.decode("latin-1")
+        return None if name in self._wanted else self._rest().only(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._single or (name not in self._wanted and name in self._rest())
+
+    def isdisjoint(self, names: tuple[str, ...]) -> bool:
+        single, wanted = self._single, self._wanted
+        for name in names:  # a loop: this runs for every request
+            if name in single or (name not in wanted and name in self._rest()):
+                return False
+        return True
+
+    def names(self) -> list[str]:
+        return self._rest().names()
+
+
+class HeaderNames:
+    """The header names a guard reads (lower case), and what each raw ASGI header name is
+    to it (``raw``): its lower-case name when the guard reads it, "" when not. Clients
+    choose the names: at most 4,096 of at most 64 bytes are kept."""
+
+    __slots__ = ("names", "raw")
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names: frozenset[str] = frozenset(name.lower() for name in names)
+        self.raw: dict[bytes, str] = {}
+
+    def name(self, raw: bytes) -> str:
+        lowered = raw.decode("latin-1").lower()
+        name = lowered if lowered in self.names else ""
+        if len(raw) <= 64 and len(self.raw) < 4096:
+            self.raw[raw] = name
+        return name
 
 
 # b"X-Api-Key" -> "x-api-key". Clients choose the names: at most 4,096 of at most 64 bytes

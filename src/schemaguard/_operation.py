@@ -26,6 +26,7 @@ from ._params import (
     ContentError,
     Parameter,
     ParamLocation,
+    Reader,
     StyleError,
     reader,
 )
@@ -39,6 +40,9 @@ from ._violations import convert, violation
 from .errors import Violation
 
 Formats = dict[str, Callable[[str], bool]]
+# A declared parameter as a request reads it: (parameter, reader, combined key, location
+# index, name).
+Row = tuple[Parameter, Reader, str, int, str]
 _SAFE_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-[]")
 
 
@@ -107,7 +111,7 @@ class OperationPlan:
         self.open = security.open  # read for every request: no property call
         self.settings = settings
         self.formats = formats
-        self.rows = [(p, reader(p), p.key, LOCATIONS[p.location], p.name)
+        self.rows: list[Row] = [(p, reader(p), p.key, LOCATIONS[p.location], p.name)
                      for p in self.parameters]
         self._by_key = {p.key: p for p in self.parameters}
         # Query fields that belong to a declared parameter (reject_unknown_query).
@@ -138,44 +142,41 @@ class OperationPlan:
 
     def read_parameters(
         self, context: RequestContext, route_params: dict[str, str], reject_unknown: bool
-    ) -> tuple[Found, list[Violation]]:
+    ) -> Found:
         """Every declared parameter read and typed (defaults applied), and what went wrong
         before schema validation (missing, malformed, empty, undeclared query fields)."""
-        found = Found()
-        values, by_location = found.values, found.by_location
-        violations: list[Violation] = []
-        query = context.query
-        for parameter, read, key, location, name in self.rows:
+        found = Found(self.rows)
+        values = found.values
+        violations: list[Violation] | None = None  # the usual request meets none
+        for parameter, read, key, _location, _name in self.rows:
             try:
                 value = read(context, route_params)
             except StyleError as exc:
                 keyword = "content" if isinstance(exc, ContentError) else "style"
-                violations.append(parameter.violation(keyword, str(exc)))
+                violations = _add(violations, parameter.violation(keyword, str(exc)))
                 continue
             if value is not MISSING and value is not EMPTY:  # the usual case first
                 values[key] = value
-                by_location[location][name] = value
             elif value is MISSING:
                 if parameter.required:
-                    violations.append(parameter.violation(
+                    violations = _add(violations, parameter.violation(
                         "required", f"missing required {parameter.location} parameter"))
                 elif parameter.shape.has_default:
-                    default = parameter.shape.default
-                    if isinstance(default, (dict, list)):
-                        default = copy.deepcopy(default)  # never hand out the spec's object
-                    by_location[location][parameter.name] = default
+                    found.unsent(key, parameter.shape.default)
             elif parameter.allow_empty:  # EMPTY
-                by_location[QUERY][parameter.name] = ""
+                found.unsent(key, "")
             else:
-                violations.append(parameter.violation(
+                violations = _add(violations, parameter.violation(
                     "allowEmptyValue", "empty value is not allowed"))
         if reject_unknown:
-            for name in query:
+            for name in context.query:
                 if name not in self.query_names and not name.startswith(self.deep_prefixes):
                     safe = name if len(name) <= 64 and set(name) <= _SAFE_NAME else None
-                    violations.append(violation("query", safe, "", "additionalProperties",
-                                                "undeclared query parameter", ""))
-        return found, violations
+                    violations = _add(violations, violation(
+                        "query", safe, "", "additionalProperties",
+                        "undeclared query parameter", ""))
+        found.violations = violations
+        return found
 
     def parameter_violations(self, values: dict[str, Any], limit: int) -> list[Violation]:
         """The schema violations of the parameters, located by parameter."""
@@ -407,11 +408,50 @@ LOCATIONS = {"path": PATH, "query": QUERY, "header": HEADER, "cookie": COOKIE}
 
 
 class Found:
-    """Typed parameter values: by combined key (for the schema) and by location (a list
-    indexed PATH, QUERY, HEADER, COOKIE: one is built for every request)."""
+    """What the checks before the body found: the parameters sent, typed, by combined key
+    (``values``, what their schema validates); the defaults and allowed empty values of the
+    others apart; the violations met reading them (None: none); and the declared media type
+    the body will be read as (``entry``, ``media_type``: set by the guard).
 
-    __slots__ = ("by_location", "values")
+    The values by location (``split``) are made only when asked for (ValidatedRequest's
+    ``path_params``, ``query``, ``headers``, ``cookies``): most handlers never do."""
 
-    def __init__(self) -> None:
+    __slots__ = ("_unsent", "entry", "media_type", "rows", "values", "violations")
+
+    def __init__(self, rows: list[Row]) -> None:
+        self.rows = rows
         self.values: dict[str, Any] = {}
-        self.by_location: list[dict[str, Any]] = [{}, {}, {}, {}]
+        self._unsent: dict[str, Any] | None = None
+        self.violations: list[Violation] | None = None
+        self.entry: MediaEntry | None = None
+        self.media_type: MediaType | None = None
+
+    def unsent(self, key: str, value: Any) -> None:
+        """``value`` stands for the parameter ``key``, which was not sent (its default, or
+        the empty value it allows)."""
+        unsent = self._unsent
+        if unsent is None:
+            unsent = self._unsent = {}
+        unsent[key] = value
+
+    def split(self) -> list[dict[str, Any]]:
+        """The values by location (a list indexed PATH, QUERY, HEADER, COOKIE), each in the
+        order the parameters are declared; a default is a copy, never the spec's object."""
+        by_location: list[dict[str, Any]] = [{}, {}, {}, {}]
+        values, unsent = self.values, self._unsent
+        for _parameter, _read, key, location, name in self.rows:
+            value = values.get(key, MISSING)
+            if value is MISSING and unsent is not None:
+                value = unsent.get(key, MISSING)
+                if isinstance(value, (dict, list)):
+                    value = copy.deepcopy(value)
+            if value is not MISSING:
+                by_location[location][name] = value
+        return by_location
+
+
+def _add(violations: list[Violation] | None, found: Violation) -> list[Violation]:
+    if violations is None:
+        return [found]
+    violations.append(found)
+    return violations
