@@ -110,7 +110,7 @@ def test_header_names_remember_only_short_raw_names() -> None:
     assert selected.get("x-api-key") == "k"
     assert selected.get("x-" + "a" * 500) == "v"
     assert long_name not in chosen.raw
-    assert chosen.raw[b"X-API-KEY"] == "x-api-key"
+    assert chosen.raw[b"X-API-KEY"] == chosen.places["x-api-key"] == 0
 
 
 def test_header_name_cache_keeps_no_long_client_names() -> None:
@@ -166,3 +166,14 @@ def test_pairs_map_as_the_full_map(pairs: list[tuple[str, str]], names: list[str
         assert lazy.only(name) == built.only(name) == (values[0] if len(values) == 1 else None)
     assert lazy.isdisjoint(tuple(names)) == built.isdisjoint(tuple(names))
     assert lazy.names() == built.names()
+
+
+def test_header_names_count_each_name_once() -> None:
+    chosen = HeaderNames(["Content-Type", "content-type", "X-Trace"])
+    assert chosen.count == 2
+    assert chosen.places == {"content-type": 0, "x-trace": 1}
+    selected = ScopeHeaders([(b"x-other", b"o")]).select(chosen)
+    assert chosen.raw == {b"x-other": -1}  # met, and not read by the guard
+    assert selected.get("x-other") == "o"
+    assert "content-type" not in selected
+    assert 42 not in selected

@@ -148,7 +148,8 @@ def begin(guard: Guard, scope: Scope, receive: Receive) -> Exchange:
     exchange = Exchange(receive)
     passed: ValidatedRequest | None = None  # None: passed on without a check
     try:
-        started = guard.start(request_of(scope, guard.needs_client_cert))
+        started = guard.start(request_of(scope, guard.needs_client_cert,
+                                         guard.limiter is not None))
         if not isinstance(started, Started):  # refused, or passed on without a check
             if started is not None:
                 exchange.outcome = started
@@ -162,11 +163,12 @@ def begin(guard: Guard, scope: Scope, receive: Receive) -> Exchange:
                 exchange.started = started
                 return exchange
             validated = exchange.outcome = guard.complete(started, whole)
-            if isinstance(validated, RequestError):  # refused
+            if isinstance(validated, ValidatedRequest):  # a native class: the cheaper check
+                if guard.inspects_responses(validated.operation):
+                    return exchange
+                passed = validated
+            elif validated is not None:  # refused
                 return exchange
-            if validated is not None and guard.inspects_responses(validated.operation):
-                return exchange
-            passed = validated
     except Exception as exc:  # answered by proceed
         exchange.fault = exc
         return exchange
@@ -245,9 +247,10 @@ async def _receive_rest(receive: Receive, cap: int, body: bytearray) -> bytes:
     return bytes(body)
 
 
-def request_of(scope: Scope, certificate: bool) -> HttpRequest:
+def request_of(scope: Scope, certificate: bool, peer: bool = True) -> HttpRequest:
     """The request in ``scope``; the client certificate only when ``certificate`` (no
-    operation authenticates with one otherwise)."""
+    operation authenticates with one otherwise), the client's address only when ``peer``
+    (only rate limits read it)."""
     # Servers send a dict: typed as one, its lookups compile to direct calls.
     values: dict[str, Any] = scope if type(scope) is dict else dict(scope)
     raw_path: bytes | None = values.get("raw_path")
@@ -264,7 +267,7 @@ def request_of(scope: Scope, certificate: bool) -> HttpRequest:
         full = decoded if decoded.startswith(root) else root + decoded
         path = quote(full.encode("utf-8"), safe=SAFE_PATH)
     query: bytes = values.get("query_string", b"")
-    client = values.get("client")
+    client = values.get("client") if peer else None
     return HttpRequest(values.get("method", "GET"), path or "/", query.decode("latin-1"),
                        ScopeHeaders(values.get("headers", ())), b"",
                        client_cert(scope) if certificate else None,

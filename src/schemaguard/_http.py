@@ -8,6 +8,7 @@ Werkzeug), so schemaguard validates exactly the values the handler will read.
 from __future__ import annotations
 
 import re
+import sys
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -230,27 +231,25 @@ class ScopeHeaders(_ServerHeaders):
 
 
     def select(self, wanted: HeaderNames) -> HeaderMap:
-        """The map of the headers the guard reads (``wanted``): the usual request's others
-        (Host, User-Agent, Accept...) are passed over without a copy of their name, and a
-        lookup of one of them builds the whole map."""
+        """The map of the headers the guard reads (``wanted``), each at its place in a list:
+        the usual request's others (Host, User-Agent, Accept...) are passed over without a
+        copy of their name, and a lookup of one of them builds the whole map."""
         known, raw = wanted.raw, self._raw
-        values: dict[str, bytes] = {}
-        kept = 0
+        values: list[bytes | None] = [None] * wanted.count
         key: bytes
         for pair in raw:
             if type(pair) is tuple and len(pair) == 2:  # what servers send: a native pair
                 key, value = cast(tuple[bytes, bytes], pair)
             else:
                 key, value = pair[0], pair[1]
-            name = known.get(key)
-            if name is None:
-                name = wanted.name(key)
-            if name:
-                values[name] = value
-                kept += 1
-        if len(values) == kept:  # no header the guard reads repeated
-            return _SelectedHeaderMap(values, wanted.names, self)
-        return HeaderMap(self._all())
+            place = known.get(key)
+            if place is None:
+                place = wanted.place(key)
+            if place >= 0:
+                if values[place] is not None:  # a header the guard reads, repeated
+                    return HeaderMap(self._all())
+                values[place] = value
+        return _SelectedHeaderMap(values, wanted.places, self)
 
 
 class _ScopeHeaderMap(_SingleHeaderMap):
@@ -270,16 +269,17 @@ class _ScopeHeaderMap(_SingleHeaderMap):
         return [] if value is None else [value.decode("latin-1")]
 
 
-class _SelectedHeaderMap(_ScopeHeaderMap):
-    """The map of the headers a guard reads (ScopeHeaders.select); a name it does not read
-    is looked up in the map of all of them, built then."""
+class _SelectedHeaderMap(HeaderMap):
+    """The map of the headers a guard reads (ScopeHeaders.select): the value of each at its
+    place (None: not sent; none is sent twice); a name it does not read is looked up in the
+    map of all of them, built then."""
 
-    __slots__ = ("_all_headers", "_headers", "_wanted")
+    __slots__ = ("_all_headers", "_headers", "_places", "_sent")
 
-    def __init__(self, single: dict[str, bytes], wanted: frozenset[str],
+    def __init__(self, sent: list[bytes | None], places: dict[str, int],
                  headers: ScopeHeaders) -> None:
-        self._single = single
-        self._wanted = wanted
+        self._sent = sent
+        self._places = places
         self._headers = headers
         self._all_headers: HeaderMap | None = None
 
@@ -290,30 +290,42 @@ class _SelectedHeaderMap(_ScopeHeaderMap):
         return found
 
     def get(self, name: str) -> str | None:
-        value: bytes | None = self._single.get(name)
-        if value is not None:
-            return value.decode("latin-1")
-        return None if name in self._wanted else self._rest().get(name)
+        place = self._places.get(name)
+        if place is None:
+            return self._rest().get(name)
+        value = self._sent[place]
+        return None if value is None else value.decode("latin-1")
 
     def get_all(self, name: str) -> list[str]:
-        value: bytes | None = self._single.get(name)
-        if value is not None:
-            return [value.decode("latin-1")]
-        return [] if name in self._wanted else self._rest().get_all(name)
+        place = self._places.get(name)
+        if place is None:
+            return self._rest().get_all(name)
+        value = self._sent[place]
+        return [] if value is None else [value.decode("latin-1")]
 
     def only(self, name: str) -> str | None:
-        value: bytes | None = self._single.get(name)
-        if value is not None:
-            return value.decode("latin-1")
-        return None if name in self._wanted else self._rest().only(name)
+        place = self._places.get(name)
+        if place is None:
+            return self._rest().only(name)
+        value = self._sent[place]
+        return None if value is None else value.decode("latin-1")
 
     def __contains__(self, name: object) -> bool:
-        return name in self._single or (name not in self._wanted and name in self._rest())
+        if not isinstance(name, str):
+            return False
+        place = self._places.get(name)
+        if place is None:
+            return name in self._rest()
+        return self._sent[place] is not None
 
     def isdisjoint(self, names: tuple[str, ...]) -> bool:
-        single, wanted = self._single, self._wanted
+        places, sent = self._places, self._sent
         for name in names:  # a loop: this runs for every request
-            if name in single or (name not in wanted and name in self._rest()):
+            place = places.get(name)
+            if place is None:
+                if name in self._rest():
+                    return False
+            elif sent[place] is not None:
                 return False
         return True
 
@@ -322,22 +334,26 @@ class _SelectedHeaderMap(_ScopeHeaderMap):
 
 
 class HeaderNames:
-    """The header names a guard reads (lower case), and what each raw ASGI header name is
-    to it (``raw``): its lower-case name when the guard reads it, "" when not. Clients
-    choose the names: at most 4,096 of at most 64 bytes are kept."""
+    """The header names a guard reads (lower case), each with its place in a selected map
+    (``places``), and what each raw ASGI header name is to it (``raw``): the place of its
+    lower-case name, -1 when the guard does not read it. Clients choose the names: at most
+    4,096 of at most 64 bytes are kept."""
 
-    __slots__ = ("names", "raw")
+    __slots__ = ("count", "names", "places", "raw")
 
     def __init__(self, names: Iterable[str]) -> None:
-        self.names: frozenset[str] = frozenset(name.lower() for name in names)
-        self.raw: dict[bytes, str] = {}
+        # Interned, as the guard's constant names are: a lookup finds the very object.
+        ordered = list(dict.fromkeys(sys.intern(name.lower()) for name in names))
+        self.names: frozenset[str] = frozenset(ordered)
+        self.places: dict[str, int] = {name: place for place, name in enumerate(ordered)}
+        self.count = len(ordered)
+        self.raw: dict[bytes, int] = {}
 
-    def name(self, raw: bytes) -> str:
-        lowered = raw.decode("latin-1").lower()
-        name = lowered if lowered in self.names else ""
+    def place(self, raw: bytes) -> int:
+        place = self.places.get(raw.decode("latin-1").lower(), -1)
         if len(raw) <= 64 and len(self.raw) < 4096:
-            self.raw[raw] = name
-        return name
+            self.raw[raw] = place
+        return place
 
 
 # b"X-Api-Key" -> "x-api-key". Clients choose the names: at most 4,096 of at most 64 bytes

@@ -8,6 +8,7 @@ in one engine call for all of an operation's parameters.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -246,7 +247,9 @@ def reader(parameter: Parameter) -> Reader:
             return lambda context, route: convert(route[name])
         return lambda context, route: parameter.decode([route[name]])
     if location == "header":
-        lowered = name.lower()
+        # Interned, as the guard's header map keeps its names (_http.HeaderNames): a lookup
+        # finds the very object, with no comparison of the text.
+        lowered = sys.intern(name.lower())
         if kind == "primitive":
             convert = converter(shape)
             plain = convert is _identity

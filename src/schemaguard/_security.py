@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import sys
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,7 +73,7 @@ def compile_scheme(name: str, definition: Mapping[str, Any]) -> Scheme:
         if location not in ("header", "query", "cookie") or not isinstance(parameter, str):
             raise ValueError(f"security scheme `{name}`: apiKey needs `in` and `name`")
         return Scheme(name, kind, location,
-                      parameter.lower() if location == "header" else parameter,
+                      sys.intern(parameter.lower()) if location == "header" else parameter,
                       display=parameter)
     if kind == "http":
         scheme = definition.get("scheme")
