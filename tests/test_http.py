@@ -177,3 +177,14 @@ def test_header_names_count_each_name_once() -> None:
     assert selected.get("x-other") == "o"
     assert "content-type" not in selected
     assert 42 not in selected
+
+
+def test_environ_headers_from_a_mapping_that_is_not_a_dict() -> None:
+    """PEP 3333 environs are dicts; any other mapping is read as the dict of what it holds."""
+    from types import MappingProxyType
+
+    environ = MappingProxyType({"HTTP_X_API_KEY": "k", "CONTENT_TYPE": "text/plain"})
+    headers = HeaderMap.of(EnvironHeaders(environ))
+    assert headers.get("x-api-key") == "k"
+    assert headers.only("content-type") == "text/plain"
+    assert headers.isdisjoint(("x-http-method-override", "x-method-override"))

@@ -382,7 +382,9 @@ class EnvironHeaders(_ServerHeaders):
 
     def __init__(self, environ: Mapping[str, Any]) -> None:
         self._pairs = None
-        self._environ = environ
+        # PEP 3333: the environ is a dict (typed as one, its lookups compile to direct
+        # calls); any other mapping is read as a dict of what it holds.
+        self._environ: dict[str, Any] = environ if type(environ) is dict else dict(environ)
 
     def _build(self) -> list[tuple[str, str]]:
         environ = self._environ
@@ -402,7 +404,7 @@ class _EnvironHeaderMap(HeaderMap):
 
     __slots__ = ("_environ",)
 
-    def __init__(self, environ: Mapping[str, Any]) -> None:  # no dict of its own
+    def __init__(self, environ: dict[str, Any]) -> None:  # no dict of its own
         self._environ = environ
 
     def get(self, name: str) -> str | None:
@@ -423,8 +425,15 @@ class _EnvironHeaderMap(HeaderMap):
         return values
 
     def only(self, name: str) -> str | None:
-        values = self.get_all(name)
-        return values[0] if len(values) == 1 else None
+        # get_all's answer when it holds one value, without its list.
+        environ = self._environ
+        key, cgi = _ENVIRON_KEYS.get(name) or _environ_keys(name)
+        value: str | None = environ.get(key)
+        if cgi is not None:
+            other: str | None = environ.get(cgi)
+            if other:
+                return other if value is None else None
+        return value
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
@@ -438,7 +447,7 @@ class _EnvironHeaderMap(HeaderMap):
         keys = _KEY_SETS.get(names)  # the guard's own names: one lookup of their keys
         if keys is None:
             keys = _key_set(names)
-        if keys:
+        if keys:  # a tuple, and a dict: an indexed loop of dict lookups once compiled
             return all(key not in environ for key in keys)
         for name in names:  # no generator: this runs for every request
             key, cgi = _ENVIRON_KEYS.get(name) or _environ_keys(name)
@@ -462,13 +471,13 @@ _ENVIRON_KEYS: Final[dict[str, tuple[str, str | None]]] = {}
 # A tuple of names without CGI headers -> the environ keys of their values (an empty set for
 # a tuple with a CGI header: an empty CONTENT_TYPE is no header, so those are looked up one
 # by one). Only the guard's constant tuples are asked about.
-_KEY_SETS: Final[dict[tuple[str, ...], frozenset[str]]] = {}
+_KEY_SETS: Final[dict[tuple[str, ...], tuple[str, ...]]] = {}
 
 
-def _key_set(names: tuple[str, ...]) -> frozenset[str]:
+def _key_set(names: tuple[str, ...]) -> tuple[str, ...]:
     found = [_ENVIRON_KEYS.get(name) or _environ_keys(name) for name in names]
-    keys = frozenset() if any(cgi is not None for _, cgi in found) else frozenset(
-        key for key, _ in found if key)
+    keys = () if any(cgi is not None for _, cgi in found) else tuple(
+        dict.fromkeys(key for key, _ in found if key))
     if len(_KEY_SETS) < 64:
         _KEY_SETS[names] = keys
     return keys
