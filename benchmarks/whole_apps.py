@@ -489,10 +489,17 @@ class ASGIClient:
 
         return receive
 
+    def _scope(self) -> dict[str, Any]:
+        """A request's own scope, as uvicorn makes one: with its own copy of the lifespan
+        state (``"state": self.app_state.copy()``), where an app keeps request state."""
+        scope = self.scope.copy()
+        scope["state"] = {}
+        return scope
+
     async def _one(self) -> tuple[int, bytes]:
         self.chunks = []
         try:
-            await self.app(self.scope.copy(), self._receive(), self.send)
+            await self.app(self._scope(), self._receive(), self.send)
             return self.status, b"".join(self.chunks)
         finally:
             self.chunks = None
@@ -502,9 +509,11 @@ class ASGIClient:
         return self.loop.run_until_complete(self._one())
 
     async def _many(self, n: int) -> None:
-        app, scope, receive, send = self.app, self.scope, self._receive, self.send
+        app, template, receive, send = self.app, self.scope, self._receive, self.send
         for _ in itertools.repeat(None, n):
-            await app(scope.copy(), receive(), send)
+            scope = template.copy()
+            scope["state"] = {}  # as in _scope
+            await app(scope, receive(), send)
 
     def run(self, n: int) -> None:
         """``n`` requests back to back in one coroutine (what is timed)."""
