@@ -106,7 +106,8 @@ class ValidatedRequest:
     """What the guard let through: the operation and its decoded, typed inputs.
 
     ``path_params``, ``query``, ``headers`` and ``cookies`` map declared parameter names to
-    typed values (defaults applied); ``body`` is the decoded body; ``principal`` is what the
+    typed values (defaults applied; the guard's are made the first time one of them is read,
+    each default a fresh copy); ``body`` is the decoded body; ``principal`` is what the
     verifier of the first scheme of the satisfied requirement returned, ``principals`` all of
     them by scheme name; ``media_type`` the declared media type the body matched.
     (A plain slotted class: it is built for every request, and frozen dataclasses are slow

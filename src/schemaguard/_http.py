@@ -200,7 +200,8 @@ class _ServerHeaders(Sequence[tuple[str, str]]):
 
 class ScopeHeaders(_ServerHeaders):
     """An ASGI scope's raw ``(name, value)`` byte pairs, decoded as latin-1 with lower-case
-    names; the map is built from them in one pass (names decoded once, then cached)."""
+    names (each raw name decoded once, then cached) only if something iterates them or asks
+    about a header the guard does not keep (``select``)."""
 
     __slots__ = ("_raw",)
 
@@ -214,21 +215,9 @@ class ScopeHeaders(_ServerHeaders):
         return [(names.get(k) or _raw_name(k), v.decode("latin-1")) for k, v in self._raw]
 
     def map(self) -> HeaderMap:
-        names, raw = _RAW_NAMES, self._raw
-        # Pairs by index (tuples, or lists as some servers send): unpacking ``k, v`` compiles
-        # to the iterator protocol, three calls a pair.
-        values: dict[str, bytes] = {}
-        key: bytes
-        for pair in raw:
-            if type(pair) is tuple and len(pair) == 2:  # what servers send: a native pair
-                key, value = cast(tuple[bytes, bytes], pair)
-            else:
-                key, value = pair[0], pair[1]
-            values[names.get(key) or _raw_name(key)] = value
-        if len(values) == len(raw):  # the usual request: no header repeated
-            return _ScopeHeaderMap(values)
-        return HeaderMap(self._all())
-
+        """The map of all the headers, from the decoded pairs (the guard reads a request's
+        through ``select``, which asks this one about the headers it does not keep)."""
+        return HeaderMap.of(self._all())
 
     def select(self, wanted: HeaderNames) -> HeaderMap:
         """The map of the headers the guard reads (``wanted``), each at its place in a list:
@@ -250,23 +239,6 @@ class ScopeHeaders(_ServerHeaders):
                     return HeaderMap(self._all())
                 values[place] = value
         return _SelectedHeaderMap(values, wanted.places, self)
-
-
-class _ScopeHeaderMap(_SingleHeaderMap):
-    """The single-valued map of a scope's headers: a value is decoded only when the guard
-    asks for it (most of a request's headers never are)."""
-
-    __slots__ = ()
-
-    # The values are typed bytes, so that mypyc decodes them with its latin-1 primitive
-    # rather than a generic method call that looks the codec up by name.
-    def get(self, name: str) -> str | None:
-        value: bytes | None = self._single.get(name)
-        return None if value is None else value.decode("latin-1")
-
-    def get_all(self, name: str) -> list[str]:
-        value: bytes | None = self._single.get(name)
-        return [] if value is None else [value.decode("latin-1")]
 
 
 class _SelectedHeaderMap(HeaderMap):
