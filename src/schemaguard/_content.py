@@ -4,6 +4,7 @@ codings under the size cap, and decoding plus validation of the body (400)."""
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from typing import Any, Final
 
 import orjson
@@ -127,13 +128,15 @@ class BodyPolicy:
         if entry is None or media_type is None:  # pragma: no cover - _content refused it
             raise self._invalid("the request body cannot be read", [])
         validators = plan.compiled or plan.validators()
-        validator = validators.bodies.get(entry.key)
+        key = entry.key
         limit = self.shallow_depth
-        if media_type.is_json and validator is not None and limit is not None and \
-                validators.shallow_json.get(entry.key, limit + 1) <= limit:
-            value = self._bounded_json(body, validator, settings, limit)
-            if value is not _DECODE:
-                return value
+        if media_type.is_json and limit is not None:
+            bounded = validators.shallow_bodies.get(key)
+            if bounded is not None and bounded[2] <= limit:
+                value = self._bounded_json(body, bounded[0], bounded[1], settings, limit)
+                if value is not _DECODE:
+                    return value
+        validator = validators.bodies.get(key)
         to_validate, to_handler = self._decoded(body, entry, media_type, settings)
         if validator is not None and not validator.is_valid(to_validate):
             # A JSON body's brackets bound its containers (strings only add to the count).
@@ -141,8 +144,8 @@ class BodyPolicy:
             return self._nonconforming(validator, to_validate, body, settings, few=few)
         return to_handler
 
-    def _bounded_json(self, body: bytes, validator: SchemaValidator, settings: Settings,
-                      limit: int) -> Any:
+    def _bounded_json(self, body: bytes, is_valid: Callable[[Any], bool],
+                      validator: SchemaValidator, settings: Settings, limit: int) -> Any:
         """A JSON body whose schema is bounded within ``limit`` (_bound): one that passes
         cannot be too deep or hold an inexact number, so it is parsed at once and the scans
         run only for one that fails, to tell why (returned, as ``value`` does). _DECODE: the
@@ -151,7 +154,7 @@ class BodyPolicy:
             value = orjson.loads(body)
         except orjson.JSONDecodeError:
             return _DECODE  # it names the error
-        if validator.is_valid(value):
+        if is_valid(value):  # validator.is_valid, got without looking it up
             return value
         long = None
         if len(body) <= LARGE_BODY:  # walked whole: cheaper than a scan of its bytes

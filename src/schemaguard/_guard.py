@@ -730,9 +730,8 @@ class Guard:
             entry, media_type = None, None
         validators = plan.compiled or plan.validators()
         found = plan.read_parameters(context, route_params, self.reject_unknown_query)
-        violations, values = found.violations, found.values
-        if violations is None and values and validators.parameters is not None and \
-                not validators.parameters.is_valid(values):
+        violations, values, valid = found.violations, found.values, validators.parameters_valid
+        if violations is None and values and valid is not None and not valid(values):
             violations = plan.parameter_violations(values, settings.max_errors)
         if violations:
             return self._invalid("the request parameters do not conform to the spec",

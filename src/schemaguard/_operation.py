@@ -69,9 +69,18 @@ class BodySpec:
 class Validators:
     parameters: SchemaValidator | None
     bodies: dict[str, SchemaValidator]  # by MediaEntry.key
-    # The JSON bodies whose schema bounds their nesting to this depth and keeps their numbers
-    # small (_bound): parsed before any scan, scanned only when they fail validation.
-    shallow_json: dict[str, int]
+    # The parameters' is_valid, the engine's own call, read for every request (through
+    # SchemaValidator, an interpreted class, each call would look its attribute up first).
+    parameters_valid: Callable[[Any], bool] | None
+    # The JSON bodies whose schema bounds their nesting to a depth and keeps their numbers
+    # small (_bound): parsed before any scan, scanned only when they fail validation. Each
+    # with its is_valid (got once, as the parameters'), its validator and that depth.
+    shallow_bodies: dict[str, tuple[Callable[[Any], bool], SchemaValidator, int]]
+
+    @property
+    def shallow_json(self) -> dict[str, int]:
+        """The bounded JSON bodies' depths."""
+        return {key: depth for key, (_, _, depth) in self.shallow_bodies.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +237,7 @@ class OperationPlan:
                                              self.formats)
             params = SchemaValidator(compiler, validator, root=root, formats=self.formats)
         bodies: dict[str, SchemaValidator] = {}
-        shallow: dict[str, int] = {}
+        shallow: dict[str, tuple[Callable[[Any], bool], SchemaValidator, int]] = {}
         for entry in self.body.entries if self.body else []:
             if entry.schema_pointer is not None:
                 body = compile_at(self.spec, entry.schema_pointer, context="request",
@@ -236,8 +245,8 @@ class OperationPlan:
                 bodies[entry.key] = body
                 bound = body.instance_bound()
                 if bound.small_numbers and bound.depth is not None:
-                    shallow[entry.key] = bound.depth
-        return Validators(params, bodies, shallow)
+                    shallow[entry.key] = (body.is_valid, body, bound.depth)
+        return Validators(params, bodies, params.is_valid if params else None, shallow)
 
 
 def _ref(spec: Spec, uri: str, pointer: str) -> str:

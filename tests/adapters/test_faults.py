@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import json
 import logging
@@ -136,8 +137,14 @@ def _broken_guard(mode: str) -> sg.Guard:
         raise KeyError("internal state 10.0.0.5")
 
     for operation in guard.operations:
-        for validator in guard._plans[operation].validators().bodies.values():
+        plan = guard._plans[operation]
+        validators = plan.validators()
+        for validator in validators.bodies.values():
             validator.is_valid = bug
+        # The guard keeps each bounded JSON body's is_valid beside its validator: that too.
+        plan.compiled = dataclasses.replace(validators, shallow_bodies={
+            key: (bug, validator, depth)
+            for key, (_, validator, depth) in validators.shallow_bodies.items()})
     return guard
 
 
