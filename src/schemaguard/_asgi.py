@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from ._adapter import (
@@ -179,10 +179,19 @@ def begin(guard: Guard, scope: Scope, receive: Receive) -> Exchange:
 
 def _publish(scope: Scope, validated: ValidatedRequest | None) -> None:
     """Where the app finds what the guard let through (``request.state.schemaguard``)."""
-    state = scope.get("state")
-    if state is None:
-        state = scope["state"] = {}
-    state["schemaguard"] = validated
+    if type(scope) is dict:  # what servers send: typed as one, direct dict calls
+        values = cast(dict[str, Any], scope)
+        state = values.get("state")
+        if state is None:
+            state = values["state"] = {}
+    else:
+        state = scope.get("state")
+        if state is None:
+            state = scope["state"] = {}
+    if type(state) is dict:
+        cast(dict[str, Any], state)["schemaguard"] = validated
+    else:
+        state["schemaguard"] = validated
 
 
 async def proceed(guard: Guard, app: ASGIApp, exchange: Exchange, scope: Scope,
@@ -276,8 +285,10 @@ def request_of(scope: Scope, certificate: bool, peer: bool = True) -> HttpReques
 
 def whole_body(message: Message, cap: int) -> bytes | None:
     """The body, when ``message`` is all of it within the cap."""
-    whole: bytes = message.get("body", b"")
-    if message["type"] == "http.request" and not message.get("more_body", False) \
+    # ASGI messages are dicts: typed as one, the lookups compile to direct calls.
+    values: dict[str, Any] = message if type(message) is dict else dict(message)
+    whole: bytes = values.get("body", b"")
+    if values["type"] == "http.request" and not values.get("more_body", False) \
             and len(whole) <= cap:
         return whole
     return None

@@ -10,7 +10,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import pytest
@@ -726,3 +726,56 @@ def test_pathsend_after_a_buffered_start_keeps_the_start_first() -> None:
                              Script([EMPTY])))
     assert sent
     assert sent[0]["type"] == "http.response.start"
+
+
+# -- where the app finds the validated request -------------------------------------------------
+
+OPEN = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {"/items": {
+    "post": {"parameters": [{"name": "X-Trace", "in": "header", "schema": {"type": "string"}}],
+             "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+             "responses": {"200": {"description": "ok"}}}}}}
+
+
+class _Scope(MutableMapping[str, Any]):
+    """A scope that is a mapping but not a dict (ASGI says dict; the guard copes)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.values[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.values[key]
+
+    def __iter__(self) -> Any:
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+@pytest.mark.parametrize("kind", ["server state", "no state", "not a dict"])
+def test_the_validated_request_is_published_in_the_scope_state(kind: str) -> None:
+    inner = Inner()
+    middleware = GuardMiddleware(inner, OPEN)
+    scope: Any = http_scope("POST", "/items", [JSON, ("X-Trace", "t1")])
+    server_state = {"db": "pool"}
+    if kind == "server state":  # uvicorn gives every request its own copy of the app state
+        scope["state"] = server_state
+    elif kind == "not a dict":
+        scope = _Scope(scope)
+    message = {"type": "http.request", "body": b'{"a": 1}', "more_body": False}
+    sent = asyncio.run(drive(middleware, scope, Script([message])))
+    assert sent[0]["status"] == 200
+    assert len(inner.calls) == 1
+    state = inner.state
+    validated = state["schemaguard"]
+    assert validated.body == {"a": 1}
+    assert validated.headers == {"X-Trace": "t1"}
+    if kind == "server state":
+        assert state is server_state
+        assert state["db"] == "pool"
