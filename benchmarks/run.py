@@ -652,7 +652,8 @@ def report_apps(results: dict[str, dict[str, dict[str, Any]]], apps: list[whole_
         "every app back to back; a ratio is the median of its per-round ratios). WSGI apps are "
         "called directly (prebuilt environ copied per request, fresh `wsgi.input`, trivial "
         "`start_response`, response iterated and closed); ASGI apps are awaited directly "
-        "(prebuilt scope copied per request, the body in one `receive` message, a `send` that "
+        "(prebuilt scope copied per request with its own `state` dict, as uvicorn makes it, the "
+        "body in one `receive` message, a `send` that "
         "keeps the status), all requests of a repeat in one coroutine on one event loop. No "
         "HTTP client, test client or server. / floor: the same framework + the floor middleware "
         "(connexion: FastAPI's, both ASGI on Starlette). " + _versions(APP_DISTRIBUTIONS) + ".",
