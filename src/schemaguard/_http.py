@@ -311,15 +311,21 @@ class HeaderNames:
     lower-case name, -1 when the guard does not read it. Clients choose the names: at most
     4,096 of at most 64 bytes are kept."""
 
-    __slots__ = ("count", "names", "places", "raw")
+    __slots__ = ("places", "raw")
 
     def __init__(self, names: Iterable[str]) -> None:
         # Interned, as the guard's constant names are: a lookup finds the very object.
-        ordered = list(dict.fromkeys(sys.intern(name.lower()) for name in names))
-        self.names: frozenset[str] = frozenset(ordered)
+        ordered = dict.fromkeys(sys.intern(name.lower()) for name in names)
         self.places: dict[str, int] = {name: place for place, name in enumerate(ordered)}
-        self.count = len(ordered)
         self.raw: dict[bytes, int] = {}
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(self.places)
+
+    @property
+    def count(self) -> int:
+        return len(self.places)
 
     def place(self, raw: bytes) -> int:
         place = self.places.get(raw.decode("latin-1").lower(), -1)
