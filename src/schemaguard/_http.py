@@ -387,16 +387,22 @@ class _EnvironHeaderMap(HeaderMap):
 
     def get(self, name: str) -> str | None:
         environ = self._environ
-        key, cgi = _ENVIRON_KEYS.get(name) or _environ_keys(name)
-        value: str | None = environ.get(key)
+        keys = _ENVIRON_KEYS.get(name)
+        if keys is None:
+            keys = _environ_keys(name)
+        value: str | None = environ.get(keys.key)
+        cgi = keys.cgi
         if value is None and cgi is not None:
             return environ.get(cgi) or None
         return value
 
     def get_all(self, name: str) -> list[str]:
         environ = self._environ
-        key, cgi = _ENVIRON_KEYS.get(name) or _environ_keys(name)
-        value = environ.get(key)
+        keys = _ENVIRON_KEYS.get(name)
+        if keys is None:
+            keys = _environ_keys(name)
+        value = environ.get(keys.key)
+        cgi = keys.cgi
         values = [] if value is None else [value]
         if cgi is not None and environ.get(cgi):
             values.append(environ[cgi])
@@ -405,8 +411,11 @@ class _EnvironHeaderMap(HeaderMap):
     def only(self, name: str) -> str | None:
         # get_all's answer when it holds one value, without its list.
         environ = self._environ
-        key, cgi = _ENVIRON_KEYS.get(name) or _environ_keys(name)
-        value: str | None = environ.get(key)
+        keys = _ENVIRON_KEYS.get(name)
+        if keys is None:
+            keys = _environ_keys(name)
+        value: str | None = environ.get(keys.key)
+        cgi = keys.cgi
         if cgi is not None:
             other: str | None = environ.get(cgi)
             if other:
@@ -417,8 +426,11 @@ class _EnvironHeaderMap(HeaderMap):
         if not isinstance(name, str):
             return False
         environ = self._environ
-        key, cgi = _ENVIRON_KEYS.get(name) or _environ_keys(name)
-        return key in environ or (cgi is not None and bool(environ.get(cgi)))
+        keys = _ENVIRON_KEYS.get(name)
+        if keys is None:
+            keys = _environ_keys(name)
+        cgi = keys.cgi
+        return keys.key in environ or (cgi is not None and bool(environ.get(cgi)))
 
     def isdisjoint(self, names: tuple[str, ...]) -> bool:
         environ = self._environ
@@ -427,11 +439,7 @@ class _EnvironHeaderMap(HeaderMap):
             keys = _key_set(names)
         if keys:  # a tuple, and a dict: an indexed loop of dict lookups once compiled
             return all(key not in environ for key in keys)
-        for name in names:  # no generator: this runs for every request
-            key, cgi = _ENVIRON_KEYS.get(name) or _environ_keys(name)
-            if key in environ or (cgi is not None and environ.get(cgi)):
-                return False
-        return True
+        return all(name not in self for name in names)  # names with a CGI header
 
     def names(self) -> list[str]:
         return list(dict.fromkeys(name for name, _ in EnvironHeaders(self._environ)))
@@ -440,10 +448,24 @@ class _EnvironHeaderMap(HeaderMap):
 _SERVER_HEADERS: Final = frozenset({EnvironHeaders, ScopeHeaders})
 _CGI_HEADERS = (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length"))
 _CGI_KEYS: Final = {name: key for key, name in _CGI_HEADERS}
-# "x-api-key" -> ("HTTP_X_API_KEY", None), "content-type" -> ("HTTP_CONTENT_TYPE",
-# "CONTENT_TYPE"): where a header's values are. The names are those the guard asks about
-# (the spec's), so the cache stays small.
-_ENVIRON_KEYS: Final[dict[str, tuple[str, str | None]]] = {}
+
+
+class _EnvironKeys:
+    """Where a header's values are in an environ: its ``HTTP_`` key ("" for a name no
+    server writes) and its CGI key (None for all but Content-Type and Content-Length). (A
+    native class: read with no tuple made, as unpacking a cached tuple would.)"""
+
+    __slots__ = ("cgi", "key")
+
+    def __init__(self, key: str, cgi: str | None) -> None:
+        self.key = key
+        self.cgi = cgi
+
+
+# "x-api-key" -> HTTP_X_API_KEY, "content-type" -> HTTP_CONTENT_TYPE and CONTENT_TYPE: where
+# a header's values are. The names are those the guard asks about (the spec's), so the
+# cache stays small.
+_ENVIRON_KEYS: Final[dict[str, _EnvironKeys]] = {}
 
 
 # A tuple of names without CGI headers -> the environ keys of their values (an empty set for
@@ -454,18 +476,19 @@ _KEY_SETS: Final[dict[tuple[str, ...], tuple[str, ...]]] = {}
 
 def _key_set(names: tuple[str, ...]) -> tuple[str, ...]:
     found = [_ENVIRON_KEYS.get(name) or _environ_keys(name) for name in names]
-    keys = () if any(cgi is not None for _, cgi in found) else tuple(
-        dict.fromkeys(key for key, _ in found if key))
+    keys = () if any(each.cgi is not None for each in found) else tuple(
+        dict.fromkeys(each.key for each in found if each.key))
     if len(_KEY_SETS) < 64:
         _KEY_SETS[names] = keys
     return keys
 
 
-def _environ_keys(name: str) -> tuple[str, str | None]:
+def _environ_keys(name: str) -> _EnvironKeys:
     # A server writes "-" as "_", so a name with "_" (or one that upper-cases to another
     # length) has no key of its own: as a HeaderMap of the pairs, nothing is found for it.
     ok = name.isascii() and "_" not in name and name == name.lower()
-    keys = ("HTTP_" + name.upper().replace("-", "_") if ok else "", _CGI_KEYS.get(name))
+    keys = _EnvironKeys("HTTP_" + name.upper().replace("-", "_") if ok else "",
+                        _CGI_KEYS.get(name))
     if len(_ENVIRON_KEYS) < 4096:
         _ENVIRON_KEYS[name] = keys
     return keys
