@@ -79,18 +79,21 @@ OVERRIDE_HEADERS: Final = ("x-http-method-override", "x-http-method", "x-method-
 OFFLOAD_BYTES: Final = 262_144
 
 
-class Started:
-    """A request ``Guard.start`` routed and took apart; ``head``: what the checks before
-    the body found, when they are done (only the body is left)."""
+class Started(RequestContext):
+    """A request ``Guard.start`` routed and took apart: its parts (a RequestContext, so
+    no second object is made per request), its operation and route parameters; ``head``:
+    what the checks before the body found, when they are done (only the body is left)."""
 
-    __slots__ = ("context", "head", "plan", "route_params")
+    __slots__ = ("head", "plan", "route_params")
 
-    def __init__(self, plan: OperationPlan, context: RequestContext,
-                 route_params: dict[str, str], head: Found | None) -> None:
+    def __init__(self, plan: OperationPlan, route_params: dict[str, str],
+                 request: HttpRequest, headers: HeaderMap, query: dict[str, list[str]],
+                 cookies: dict[str, list[str]], too_many_fields: bool,
+                 content_length: str | None) -> None:
+        super().__init__(request, headers, query, cookies, too_many_fields, content_length)
         self.plan = plan
-        self.context = context
         self.route_params = route_params
-        self.head = head
+        self.head: Found | None = None
 
 
 def _declares_body(context: RequestContext) -> bool:
@@ -418,7 +421,7 @@ class Guard:
             if routed is None:
                 return None
             plan, route_params = routed
-            context = self._prepare(plan, request)
+            context = self._prepare(plan, request, route_params)
         except RequestError as error:
             return self._refused(error, plan, request)
         return self._decide_rest(plan, context, route_params, None, read_body)
@@ -428,8 +431,8 @@ class Guard:
         """The rest of decide after ``start``, for a sync adapter: rate limits and security
         (verifiers called) and the checks before the body, unless ``start`` did them; the
         body, read with ``read_body`` (None: the request's own)."""
-        return self._decide_rest(started.plan, started.context, started.route_params,
-                                 started.head, read_body)
+        return self._decide_rest(started.plan, started, started.route_params, started.head,
+                                 read_body)
 
     def _decide_rest(self, plan: OperationPlan, context: RequestContext,
                      route_params: dict[str, str], head: Found | None,
@@ -485,13 +488,14 @@ class Guard:
             if routed is None:
                 return None
             plan, route_params = routed
-            context = self._prepare(plan, request)
+            started = self._prepare(plan, request, route_params)
             if self.limiter is not None or not plan.open:
-                return Started(plan, context, route_params, None)
-            head = self._head(plan, context, route_params, deferred)
+                return started
+            head = self._head(plan, started, route_params, deferred)
             if not isinstance(head, Found):  # a refusal
                 return self._refused(head, plan, request)
-            return Started(plan, context, route_params, head)
+            started.head = head
+            return started
         except RequestError as error:
             return self._refused(error, plan, request)
 
@@ -501,7 +505,7 @@ class Guard:
         """The rest of decide_async after ``start``: rate limits and security (verifiers
         awaited) and the checks before the body, unless ``start`` did them; the body, read
         with ``read_body`` (None: the request's own)."""
-        plan, context = started.plan, started.context
+        plan, context = started.plan, started
         request = context.request
         try:
             head = started.head
@@ -540,7 +544,7 @@ class Guard:
         read by the adapter. It runs here, whatever the body's size: an async adapter hands a
         body over OFFLOAD_BYTES to ``resume_async`` instead, which checks it in a worker
         thread."""
-        plan, context, head = started.plan, started.context, started.head
+        plan, context, head = started.plan, started, started.head
         if head is None:
             raise ValueError("complete() takes a started request's body after the checks "
                              "before it (start() did them: Started.head is set)")
@@ -555,7 +559,7 @@ class Guard:
     def refuse(self, started: Started, error: RequestError) -> RequestError | None:
         """``error``, met by the adapter while reading a started request's body (413, 408),
         as the guard answers it (None in report mode: passed on)."""
-        return self._refused(error, started.plan, started.context.request)
+        return self._refused(error, started.plan, started.request)
 
     # The phases of a check, in DESIGN.md's order. Each raises a RequestError to refuse, or
     # (head, finish: the usual refusals) returns it.
@@ -620,7 +624,8 @@ class Guard:
         self._report(error, operation, request)
         return None
 
-    def _prepare(self, plan: OperationPlan, request: HttpRequest) -> RequestContext:
+    def _prepare(self, plan: OperationPlan, request: HttpRequest,
+                 route_params: dict[str, str]) -> Started:
         sent = request.headers
         headers = (sent.select(self.header_names) if type(sent) is ScopeHeaders
                    else HeaderMap.of(sent))
@@ -641,7 +646,7 @@ class Guard:
                    else _NO_VALUES)
         if self.trusted_proxy_cert_header is not None:
             request = self._with_proxy_cert(request, headers)
-        return RequestContext(request, headers, query, cookies, too_many, declared)
+        return Started(plan, route_params, request, headers, query, cookies, too_many, declared)
 
     def _authenticate(self, plan: OperationPlan, context: RequestContext) -> AuthResult:
         steps = authenticate(plan.security, context, self.verifiers)
