@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemaguard._http import EnvironHeaders, HeaderMap, HeaderNames, HttpRequest, ScopeHeaders
+from schemaguard._http import (
+    EnvironHeaders,
+    HeaderGroup,
+    HeaderMap,
+    HeaderNames,
+    HttpRequest,
+    ScopeHeaders,
+)
 
 _NAMES = ["x-api-key", "content-type", "content-length", "authorization", "cookie",
           "x-http-method-override", "transfer-encoding", "x_api_key", "X-Api-Key", "straße",
@@ -34,9 +41,11 @@ def test_environ_lookups_answer_as_the_pairs_do(environ: dict[str, Any],
         assert lazy.get(name) == built.get(name), name
         assert lazy.only(name) == built.only(name), name
         assert (name in lazy) == (name in built), name
-    # The guard asks about constant tuples: answered by one lookup of their environ keys
-    # (names with a CGI key, CONTENT_TYPE/CONTENT_LENGTH, one by one).
     assert lazy.isdisjoint(tuple(names)) == built.isdisjoint(tuple(names))
+    # The guard asks about a constant group: answered by one lookup of each environ key
+    # (names with a CGI key, CONTENT_TYPE/CONTENT_LENGTH, one by one).
+    group = HeaderGroup(names)
+    assert lazy.sends_any(group) == (not built.isdisjoint(group.names))
     assert sorted(lazy.names()) == sorted(built.names())
 
 
@@ -92,6 +101,11 @@ def test_selected_scope_headers_answer_as_the_whole_map(
             assert (name in selected) == (name in built), name
         assert selected.isdisjoint(tuple(names)) == built.isdisjoint(tuple(names))
         assert sorted(selected.names()) == sorted(built.names())
+    # A group asked about on every request: by its places when the guard's names were
+    # given it, by name otherwise.
+    group = HeaderGroup(names)
+    for chosen in (HeaderNames(wanted, [group]), HeaderNames(wanted)):
+        assert headers.select(chosen).sends_any(group) == (not built.isdisjoint(group.names))
 
 
 def test_selected_headers_keep_repeats_of_a_header_the_guard_reads() -> None:
@@ -165,6 +179,8 @@ def test_pairs_map_as_the_full_map(pairs: list[tuple[str, str]], names: list[str
         values = built.get_all(name)
         assert lazy.only(name) == built.only(name) == (values[0] if len(values) == 1 else None)
     assert lazy.isdisjoint(tuple(names)) == built.isdisjoint(tuple(names))
+    group = HeaderGroup(names)
+    assert lazy.sends_any(group) == built.sends_any(group) == (not built.isdisjoint(group.names))
     assert lazy.names() == built.names()
 
 

@@ -24,6 +24,7 @@ from ._content import BodyPolicy
 from ._deadline import relay
 from ._drift import DriftRecorder
 from ._http import (
+    HeaderGroup,
     HeaderMap,
     HeaderNames,
     HttpRequest,
@@ -75,6 +76,7 @@ UNKNOWN_PATHS = ("reject", "report", "pass")
 CODINGS = ("gzip", "deflate")
 # Method-override headers let a client smuggle one method past the checks of another.
 OVERRIDE_HEADERS: Final = ("x-http-method-override", "x-http-method", "x-method-override")
+OVERRIDES: Final = HeaderGroup(OVERRIDE_HEADERS)
 # Bodies larger than this are decoded and validated in a worker thread by check_request_async.
 OFFLOAD_BYTES: Final = 262_144
 
@@ -289,13 +291,13 @@ class Guard:
         # a lookup of one of them still answers, from the whole map: _http.py).
         self.header_names = HeaderNames([
             "content-length", "content-type", "content-encoding", "transfer-encoding",
-            "authorization", "cookie", "x-request-id", *OVERRIDE_HEADERS,
+            "authorization", "cookie", "x-request-id",
             *([self.trusted_proxy_cert_header] if self.trusted_proxy_cert_header else []),
             *(parameter.name for plan in self._plans.values() for parameter in plan.parameters
               if parameter.location == "header"),
             *(scheme.parameter for plan in self._plans.values()
               for requirement in plan.security.requirements for scheme, _ in requirement
-              if scheme.type == "apiKey" and scheme.location == "header")])
+              if scheme.type == "apiKey" and scheme.location == "header")], [OVERRIDES])
         self._inspects_any = (self.scanner is not None or drift is not None or any(
             plan.settings.validate_responses != "off" for plan in self._plans.values()))
         if eager:
@@ -720,7 +722,7 @@ class Guard:
         Content-Type and Content-Encoding (415), parameters (400); a refusal is returned
         (415s are raised)."""
         headers, settings = context.headers, plan.settings
-        if not headers.isdisjoint(OVERRIDE_HEADERS):
+        if headers.sends_any(OVERRIDES):
             name = sorted(n for n in OVERRIDE_HEADERS if n in headers)[0]
             return self._invalid("method override headers are not accepted", [
                 violation("header", name, "", "methodOverride",

@@ -99,6 +99,11 @@ class HeaderMap:
         values = self._values  # lookups: a keys view and its method cost more (every request)
         return all(name not in values for name in names)  # a loop once compiled
 
+    def sends_any(self, group: HeaderGroup) -> bool:
+        """Whether any header of ``group`` is present (``not isdisjoint(group.names)``, read
+        as the map's kind reads a group the quickest)."""
+        return not self.isdisjoint(group.names)
+
     def names(self) -> list[str]:
         return list(self._values)
 
@@ -238,7 +243,7 @@ class ScopeHeaders(_ServerHeaders):
                 if values[place] is not None:  # a header the guard reads, repeated
                     return HeaderMap(self._all())
                 values[place] = value
-        return _SelectedHeaderMap(values, wanted.places, self)
+        return _SelectedHeaderMap(values, wanted, self)
 
 
 class _SelectedHeaderMap(HeaderMap):
@@ -246,12 +251,13 @@ class _SelectedHeaderMap(HeaderMap):
     place (None: not sent; none is sent twice); a name it does not read is looked up in the
     map of all of them, built then."""
 
-    __slots__ = ("_all_headers", "_headers", "_places", "_sent")
+    __slots__ = ("_all_headers", "_headers", "_names", "_places", "_sent")
 
-    def __init__(self, sent: list[bytes | None], places: dict[str, int],
+    def __init__(self, sent: list[bytes | None], names: HeaderNames,
                  headers: ScopeHeaders) -> None:
         self._sent = sent
-        self._places = places
+        self._names = names
+        self._places = names.places
         self._headers = headers
         self._all_headers: HeaderMap | None = None
 
@@ -290,6 +296,13 @@ class _SelectedHeaderMap(HeaderMap):
             return name in self._rest()
         return self._sent[place] is not None
 
+    def sends_any(self, group: HeaderGroup) -> bool:
+        places = self._names.groups.get(group)  # the group's places, when the guard's own
+        if places is None:
+            return not self.isdisjoint(group.names)
+        sent = self._sent
+        return any(sent[place] is not None for place in places)  # a loop once compiled
+
     def isdisjoint(self, names: tuple[str, ...]) -> bool:
         places, sent = self._places, self._sent
         for name in names:  # a loop: this runs for every request
@@ -305,19 +318,39 @@ class _SelectedHeaderMap(HeaderMap):
         return self._rest().names()
 
 
+class HeaderGroup:
+    """Header names asked about together for every request (the method-override headers):
+    where each kind of header map finds them is worked out once (``HeaderMap.sends_any``).
+    Compared by identity: a guard's HeaderNames keeps the places of the groups it was
+    given."""
+
+    __slots__ = ("environ_keys", "names")
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = tuple(sys.intern(name.lower()) for name in names)
+        # Their HTTP_ keys in a WSGI environ; () when one is a CGI header (an empty
+        # CONTENT_TYPE is no header: those are looked up one by one).
+        self.environ_keys = _key_set(self.names)
+
+
 class HeaderNames:
     """The header names a guard reads (lower case), each with its place in a selected map
     (``places``), and what each raw ASGI header name is to it (``raw``): the place of its
     lower-case name, -1 when the guard does not read it. Clients choose the names: at most
     4,096 of at most 64 bytes are kept."""
 
-    __slots__ = ("places", "raw")
+    __slots__ = ("groups", "places", "raw")
 
-    def __init__(self, names: Iterable[str]) -> None:
+    def __init__(self, names: Iterable[str], groups: Iterable[HeaderGroup] = ()) -> None:
+        groups = list(groups)
         # Interned, as the guard's constant names are: a lookup finds the very object.
-        ordered = dict.fromkeys(sys.intern(name.lower()) for name in names)
+        ordered = dict.fromkeys(sys.intern(name.lower()) for name in
+                                [*names, *(name for group in groups for name in group.names)])
         self.places: dict[str, int] = {name: place for place, name in enumerate(ordered)}
         self.raw: dict[bytes, int] = {}
+        # The places of each group's names (HeaderMap.sends_any).
+        self.groups: dict[HeaderGroup, tuple[int, ...]] = {
+            group: tuple(self.places[name] for name in group.names) for group in groups}
 
     @property
     def names(self) -> frozenset[str]:
@@ -433,13 +466,14 @@ class _EnvironHeaderMap(HeaderMap):
         return keys.key in environ or (cgi is not None and bool(environ.get(cgi)))
 
     def isdisjoint(self, names: tuple[str, ...]) -> bool:
-        environ = self._environ
-        keys = _KEY_SETS.get(names)  # the guard's own names: one lookup of their keys
-        if keys is None:
-            keys = _key_set(names)
+        return all(name not in self for name in names)
+
+    def sends_any(self, group: HeaderGroup) -> bool:
+        keys = group.environ_keys
         if keys:  # a tuple, and a dict: an indexed loop of dict lookups once compiled
-            return all(key not in environ for key in keys)
-        return all(name not in self for name in names)  # names with a CGI header
+            environ = self._environ
+            return any(key in environ for key in keys)
+        return not self.isdisjoint(group.names)
 
     def names(self) -> list[str]:
         return list(dict.fromkeys(name for name, _ in EnvironHeaders(self._environ)))
@@ -468,19 +502,12 @@ class _EnvironKeys:
 _ENVIRON_KEYS: Final[dict[str, _EnvironKeys]] = {}
 
 
-# A tuple of names without CGI headers -> the environ keys of their values (an empty set for
-# a tuple with a CGI header: an empty CONTENT_TYPE is no header, so those are looked up one
-# by one). Only the guard's constant tuples are asked about.
-_KEY_SETS: Final[dict[tuple[str, ...], tuple[str, ...]]] = {}
-
-
 def _key_set(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The environ keys of ``names``' values; () when one of them is a CGI header."""
     found = [_ENVIRON_KEYS.get(name) or _environ_keys(name) for name in names]
-    keys = () if any(each.cgi is not None for each in found) else tuple(
-        dict.fromkeys(each.key for each in found if each.key))
-    if len(_KEY_SETS) < 64:
-        _KEY_SETS[names] = keys
-    return keys
+    if any(each.cgi is not None for each in found):
+        return ()
+    return tuple(dict.fromkeys(each.key for each in found if each.key))
 
 
 def _environ_keys(name: str) -> _EnvironKeys:
