@@ -42,8 +42,9 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 # few milliseconds. The exception is _depth, the breadth-first depth survey of a refused body:
 # its work is a fraction of the parse that produced the body (which holds the GIL throughout),
 # where in Python it cost more than that parse.
-COMPILED = ("_adapter", "_content", "_depth", "_explain", "_guard", "_http", "_operation",
-            "_params", "_router", "_security", "_verify", "_violations", "_watch", "_asgi", "wsgi")
+COMPILED = ("_adapter", "_content", "_depth", "_explain", "_guard", "_http", "_media",
+            "_operation", "_params", "_router", "_security", "_verify", "_violations", "_watch",
+            "_asgi", "wsgi")
 
 _SETUP = """
 import sys

@@ -15,7 +15,7 @@ LAYERS = {
     "errors": 1, "_version": 1,
     "_source": 2, "_http": 2, "_yaml": 2, "_deadline": 2, "_watch": 2, "_logs": 2, "_depth": 2,
     "_regex": 3, "_keywords": 3, "_spec": 3, "_walk": 3, "_router": 3, "_security": 3, "_verify": 4,
-    "_formats": 4, "_compile": 4, "_shape": 4, "_bound": 4,
+    "_formats": 4, "_compile": 4, "_shape": 4, "_bound": 4, "_media": 4,
     "_violations": 5, "_locate": 5, "_explain": 5, "_schema": 5, "_params": 5, "_body": 5,
     "_operation": 6, "_response": 6, "_graph": 3, "_adapter": 8, "_asgi": 8, "_lint": 6, "wsgi": 9,
     "asgi": 9,

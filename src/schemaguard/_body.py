@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from ._http import MediaType, parse_query
+from ._media import MediaEntry
 from ._shape import Shape, coerce
 from ._source import join_pointer
 
@@ -160,18 +160,6 @@ def _duplicate(value: Any) -> str | None:
         elif isinstance(node, list):
             stack.extend((v, join_pointer(pointer, i)) for i, v in enumerate(node))
     return None
-
-
-@dataclass(frozen=True, slots=True)
-class MediaEntry:
-    """One declared media type of a request body."""
-
-    key: str  # as declared, e.g. "application/*"
-    range: MediaType
-    schema_pointer: str | None
-    shape: Shape
-    encoding: dict[str, Any]
-    property_json: frozenset[str]  # form/multipart fields whose encoding contentType is JSON
 
 
 def select(entries: list[MediaEntry], media_type: MediaType) -> MediaEntry | None:

@@ -23,11 +23,11 @@ from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample, Unsatisfiable
 
-from ._body import MediaEntry
 from ._compile import compiler_for
 from ._generate import TEXT, Generator, format_strategies, number_bounds, same
 from ._guard import Guard
 from ._http import HttpRequest, decode_path
+from ._media import MediaEntry
 from ._operation import Operation, OperationPlan
 from ._params import Parameter
 from ._router import _PARAM as _PARAM_RE

@@ -11,7 +11,6 @@ import orjson
 
 from ._body import (
     BodyError,
-    MediaEntry,
     decode_form,
     decode_multipart,
     scan_json,
@@ -21,6 +20,7 @@ from ._body import (
 from ._depth import survey, survey_whole
 from ._http import HeaderMap, MediaType, parse_media_type
 from ._locate import SMALL
+from ._media import MediaEntry
 from ._operation import OperationPlan, Settings
 from ._params import StyleError
 from ._schema import LARGE_BODY, SchemaValidator
@@ -28,6 +28,9 @@ from ._violations import refusal, violation
 from .errors import PayloadTooLarge, RequestValidationError, UnsupportedMediaType, Violation
 
 _DECODE: Final = object()  # the fast JSON path's "the full decoder decides"
+# Called for every JSON body: a C static once compiled, where ``orjson.loads`` would look
+# its name up on the module each time.
+_JSON_LOADS: Final = orjson.loads
 
 
 class BodyPolicy:
@@ -151,7 +154,7 @@ class BodyPolicy:
         run only for one that fails, to tell why (returned, as ``value`` does). _DECODE: the
         full decoder must decide."""
         try:
-            value = orjson.loads(body)
+            value = _JSON_LOADS(body)
         except orjson.JSONDecodeError:
             return _DECODE  # it names the error
         if is_valid(value):  # validator.is_valid, got without looking it up

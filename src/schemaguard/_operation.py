@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote
 
-from ._body import MediaEntry
 from ._compile import compiler_for
 from ._http import MediaType, parse_media_type
+from ._media import MediaEntry
 from ._params import (
     ALLOWED_STYLES,
     DEFAULT_STYLE,

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._body import BodyError, MediaEntry, select
+from ._body import BodyError, select
 from ._http import HeaderMap, HttpResponse, MediaType, parse_media_type
+from ._media import MediaEntry
 from ._params import Parameter, StyleError
 from ._scan import (
     Finding,

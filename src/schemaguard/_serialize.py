@@ -12,9 +12,9 @@ from urllib.parse import quote
 
 from hypothesis import strategies as st
 
-from ._body import MediaEntry
 from ._generate import TEXT
 from ._http import parse_media_type
+from ._media import MediaEntry
 from ._params import Parameter
 from ._scan import serialize as json_bytes  # orjson, exact past 64-bit integers
 from ._shape import Shape, coerce
