@@ -166,7 +166,9 @@ def test_declared_length_over_the_cap_is_413_without_reading() -> None:
     assert app.calls == []
 
 
-@pytest.mark.parametrize("declared", ["abc", "-1", "1e3", " "])
+# Digits of other scripts are digits to str.isdigit(), and not to HTTP (RFC 9110 §8.6).
+@pytest.mark.parametrize("declared", ["abc", "-1", "1e3", " ", "\uff11\uff10",
+                                      "\u0661\u0662", " \uff11 ", "+12", "1_0"])
 def test_invalid_content_length_is_400(declared: str) -> None:
     stream = Stream(VALID_ORDER)
     app = App()
@@ -176,6 +178,16 @@ def test_invalid_content_length_is_400(declared: str) -> None:
     first = answer.json()["errors"][0]
     assert (first["location"], first["name"]) == ("header", "Content-Length")
     assert app.calls == []
+
+
+def test_a_content_length_with_spaces_around_it_is_read() -> None:
+    app = App()
+    env = environ("POST", "/orders", ORDER_HEADERS, stream=Stream(VALID_ORDER),
+                  CONTENT_LENGTH=f" {len(VALID_ORDER)}\t")
+    answer = call(guard(app), env)
+    assert answer.status == 200
+    assert app.bodies == [VALID_ORDER]
+    assert app.calls[0]["CONTENT_LENGTH"] == str(len(VALID_ORDER))
 
 
 def test_rejection_before_the_body_does_not_read_it() -> None:
