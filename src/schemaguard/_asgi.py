@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any, cast
+from typing import Any, Final, cast
 from urllib.parse import quote
 
 from ._adapter import (
@@ -40,6 +40,10 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+# Read for every request: C statics once compiled, where a name imported from an
+# interpreted module is looked up in this module's dict at each use.
+_FIRST_STEP: Final = first_step
+_TIMEOUTS: Final = timeout is not None  # asyncio.timeout (3.11+); 3.10 uses wait_for
 
 
 class Disconnected(Exception):
@@ -80,9 +84,9 @@ class Exchange:
         rest is read by ``read``, under the deadline."""
         if self._complete is not None or self._pending is not None:
             return self._complete
-        if timeout is None:  # Python 3.10: every read in wait_for's own task (read)
+        if not _TIMEOUTS:  # Python 3.10: every read in wait_for's own task (read)
             return None
-        pending = self._pending = first_step(self._receive())
+        pending = self._pending = _FIRST_STEP(self._receive())
         message = pending[0]
         if message is not None and (whole := whole_body(message, cap)) is not None:
             self._complete = whole
@@ -97,7 +101,7 @@ class Exchange:
             return whole
         receive = self._receive
         buffered = self._buffered = bytearray()
-        if timeout is None:  # Python 3.10
+        if not _TIMEOUTS:  # Python 3.10
             try:
                 self._complete = await relay(asyncio.wait_for(
                     _receive_rest(receive, cap, buffered), seconds))
@@ -277,7 +281,8 @@ def request_of(scope: Scope, certificate: bool, peer: bool = True) -> HttpReques
         path = quote(full.encode("utf-8"), safe=SAFE_PATH)
     query: bytes = values.get("query_string", b"")
     client = values.get("client") if peer else None
-    return HttpRequest(values.get("method", "GET"), path or "/", query.decode("latin-1"),
+    return HttpRequest(values.get("method", "GET"), path or "/",
+                       query.decode("latin-1") if len(query) else "",
                        ScopeHeaders(values.get("headers", ())), b"",
                        client_cert(scope) if certificate else None,
                        str(client[0]) if client else None)
