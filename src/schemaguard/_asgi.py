@@ -55,8 +55,8 @@ class Exchange:
     body, read for the guard, then handed to the app (``replay``): the bytes once, as one
     message, then whatever the server sends next."""
 
-    __slots__ = ("_buffered", "_complete", "_pending", "_receive", "_sent", "accepted",
-                 "fault", "outcome", "started")
+    __slots__ = ("_buffered", "_complete", "_first", "_receive", "_rest", "_sent", "_stepped",
+                 "accepted", "fault", "outcome", "started")
 
     def __init__(self, receive: Receive) -> None:
         self._receive = receive
@@ -64,8 +64,11 @@ class Exchange:
         # come whole in one message).
         self._buffered: bytearray | None = None
         self._complete: bytes | None = None  # the whole body, once it was read to its end
-        # The first step of receive() taken by hand: its message, or the rest to await.
-        self._pending: tuple[Message | None, Relay[Message] | None] | None = None
+        # The first step of receive() taken by hand (``_stepped``): its message, or the rest
+        # to await (two fields: a tuple would be made again to be stored).
+        self._stepped = False
+        self._first: Message | None = None
+        self._rest: Relay[Message] | None = None
         self._sent = False
         self.accepted = False  # checked and passed: the app is next, and nothing else
         self.started: Started | None = None  # what proceed goes on from
@@ -82,12 +85,12 @@ class Exchange:
         step of ``receive()`` is taken by hand (_deadline.py), so the usual body costs no
         timer and no lookup of the running loop (on 3.11 a getpid() system call). None: the
         rest is read by ``read``, under the deadline."""
-        if self._complete is not None or self._pending is not None:
+        if self._complete is not None or self._stepped:
             return self._complete
         if not _TIMEOUTS:  # Python 3.10: every read in wait_for's own task (read)
             return None
-        pending = self._pending = _FIRST_STEP(self._receive())
-        message = pending[0]
+        message, self._rest = _FIRST_STEP(self._receive())
+        self._first, self._stepped = message, True
         if message is not None and (whole := whole_body(message, cap)) is not None:
             self._complete = whole
         return self._complete
@@ -108,8 +111,8 @@ class Exchange:
             except asyncio.TimeoutError:
                 raise body_timeout() from None
             return self._complete
-        message, waiting = self._pending or (None, None)
-        self._pending = (None, None)  # taken on here
+        message, waiting = self._first, self._rest
+        self._first, self._rest, self._stepped = None, None, True  # taken on here
         loop = asyncio.get_running_loop()
         task: Any = asyncio.current_task(loop)
         if task is None:
