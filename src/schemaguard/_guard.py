@@ -426,21 +426,19 @@ class Guard:
             context = self._prepare(plan, request, route_params)
         except RequestError as error:
             return self._refused(error, plan, request)
-        return self._decide_rest(plan, context, route_params, None, read_body)
+        return self._decide_rest(context, read_body)
 
     def resume(self, started: Started, read_body: Callable[[int], bytes] | None
                ) -> ValidatedRequest | RequestError | None:
         """The rest of decide after ``start``, for a sync adapter: rate limits and security
         (verifiers called) and the checks before the body, unless ``start`` did them; the
         body, read with ``read_body`` (None: the request's own)."""
-        return self._decide_rest(started.plan, started, started.route_params, started.head,
-                                 read_body)
+        return self._decide_rest(started, read_body)
 
-    def _decide_rest(self, plan: OperationPlan, context: RequestContext,
-                     route_params: dict[str, str], head: Found | None,
-                     read_body: Callable[[int], bytes] | None
+    def _decide_rest(self, context: Started, read_body: Callable[[int], bytes] | None
                      ) -> ValidatedRequest | RequestError | None:
         """decide's phases after the route (and ``start``'s, after its own)."""
+        plan, head = context.plan, context.head
         try:
             auth = _ANONYMOUS
             if head is None:
@@ -450,7 +448,7 @@ class Guard:
                     auth = self._authenticate(plan, context)
                 if self.limiter is not None:
                     self._limit(plan, context, auth)
-                checked = self._head(plan, context, route_params, read_body is not None)
+                checked = self._head(plan, context, read_body is not None)
                 if not isinstance(checked, Found):  # a refusal
                     return self._refused(checked, plan, context.request)
                 head = checked
@@ -493,7 +491,7 @@ class Guard:
             started = self._prepare(plan, request, route_params)
             if self.limiter is not None or not plan.open:
                 return started
-            head = self._head(plan, started, route_params, deferred)
+            head = self._head(plan, started, deferred)
             if not isinstance(head, Found):  # a refusal
                 return self._refused(head, plan, request)
             started.head = head
@@ -519,8 +517,7 @@ class Guard:
                     auth = await self._authenticate_async(plan, context)
                 if self.limiter is not None:
                     await self._limit_async(plan, context, auth)
-                checked = self._head(plan, context, started.route_params,
-                                     read_body is not None)
+                checked = self._head(plan, context, read_body is not None)
                 if not isinstance(checked, Found):  # a refusal
                     return self._refused(checked, plan, request)
                 head = checked
@@ -716,8 +713,8 @@ class Guard:
         except RequestValidationError as exc:  # an ambiguous credential
             raise self._invalid(exc.detail, list(exc.violations)) from None
 
-    def _head(self, plan: OperationPlan, context: RequestContext,
-              route_params: dict[str, str], deferred: bool) -> Found | RequestError:
+    def _head(self, plan: OperationPlan, context: Started, deferred: bool
+              ) -> Found | RequestError:
         """Everything after security that needs no body: overrides, field count,
         Content-Type and Content-Encoding (415), parameters (400); a refusal is returned
         (415s are raised)."""
@@ -736,7 +733,7 @@ class Guard:
         else:
             entry, media_type = None, None
         validators = plan.compiled or plan.validators()
-        found = plan.read_parameters(context, route_params, self.reject_unknown_query)
+        found = plan.read_parameters(context, context.route_params, self.reject_unknown_query)
         violations, values, valid = found.violations, found.values, validators.parameters_valid
         if violations is None and values and valid is not None and not valid(values):
             violations = plan.parameter_violations(values, settings.max_errors)
