@@ -420,9 +420,7 @@ class _EnvironHeaderMap(HeaderMap):
 
     def get(self, name: str) -> str | None:
         environ = self._environ
-        keys = _ENVIRON_KEYS.get(name)
-        if keys is None:
-            keys = _environ_keys(name)
+        keys = _environ_keys(name)
         value: str | None = environ.get(keys.key)
         cgi = keys.cgi
         if value is None and cgi is not None:
@@ -431,9 +429,7 @@ class _EnvironHeaderMap(HeaderMap):
 
     def get_all(self, name: str) -> list[str]:
         environ = self._environ
-        keys = _ENVIRON_KEYS.get(name)
-        if keys is None:
-            keys = _environ_keys(name)
+        keys = _environ_keys(name)
         value = environ.get(keys.key)
         cgi = keys.cgi
         values = [] if value is None else [value]
@@ -444,9 +440,7 @@ class _EnvironHeaderMap(HeaderMap):
     def only(self, name: str) -> str | None:
         # get_all's answer when it holds one value, without its list.
         environ = self._environ
-        keys = _ENVIRON_KEYS.get(name)
-        if keys is None:
-            keys = _environ_keys(name)
+        keys = _environ_keys(name)
         value: str | None = environ.get(keys.key)
         cgi = keys.cgi
         if cgi is not None:
@@ -459,9 +453,7 @@ class _EnvironHeaderMap(HeaderMap):
         if not isinstance(name, str):
             return False
         environ = self._environ
-        keys = _ENVIRON_KEYS.get(name)
-        if keys is None:
-            keys = _environ_keys(name)
+        keys = _environ_keys(name)
         cgi = keys.cgi
         return keys.key in environ or (cgi is not None and bool(environ.get(cgi)))
 
@@ -504,13 +496,18 @@ _ENVIRON_KEYS: Final[dict[str, _EnvironKeys]] = {}
 
 def _key_set(names: tuple[str, ...]) -> tuple[str, ...]:
     """The environ keys of ``names``' values; () when one of them is a CGI header."""
-    found = [_ENVIRON_KEYS.get(name) or _environ_keys(name) for name in names]
+    found = [_environ_keys(name) for name in names]
     if any(each.cgi is not None for each in found):
         return ()
     return tuple(dict.fromkeys(each.key for each in found if each.key))
 
 
 def _environ_keys(name: str) -> _EnvironKeys:
+    """Where ``name``'s values are in an environ (kept, for the names the guard asks about:
+    a direct call once compiled, then one dict lookup)."""
+    found = _ENVIRON_KEYS.get(name)
+    if found is not None:
+        return found
     # A server writes "-" as "_", so a name with "_" (or one that upper-cases to another
     # length) has no key of its own: as a HeaderMap of the pairs, nothing is found for it.
     ok = name.isascii() and "_" not in name and name == name.lower()
